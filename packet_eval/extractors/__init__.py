@@ -1,0 +1,1 @@
+"""Extractors: each turns a packet into an Assessment over a ladder."""

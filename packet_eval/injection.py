@@ -1,0 +1,123 @@
+"""Detect text in a packet that tries to instruct the evaluator.
+
+Packets are written by the people they assess, so the text is data and never
+an instruction. The detector does not change how anything is rated; it flags
+the offending span so a committee sees the attempt, and extractors exclude
+flagged spans from evidence. Forms covered: imperatives aimed at an evaluator,
+role and system markers, HTML comments and hidden text, pasted assessment
+JSON, authority claims ("already approved"), zero-width and homoglyph tricks,
+and instructions in several other languages.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_I = re.IGNORECASE | re.DOTALL
+
+_EVALUATOR = (r"(?:ai|a\.i\.|llm|language model|model|evaluator|assessor|grader|reviewer|"
+              r"assistant|tool|bot|system|screener|scorer|committee)")
+_RATING_WORDS = r"(?:staff|senior|principal|distinguished|exceptional|strong hire|highest|top|maximum)"
+
+# (name, pattern) pairs checked against whole-text; each match becomes a flag span.
+_BLOCK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("html comment with instructions", re.compile(
+        r"<!--(?=[^>]*?(?:ignore|rate|score|level|assess|evaluat|grade|instruction|reviewer|"
+        r"\bai\b|model|promot|approve))[\s\S]*?-->", _I)),
+    ("hidden html text", re.compile(
+        r"<(\w+)[^>]*style\s*=\s*[\"'][^\"']*(?:display\s*:\s*none|visibility\s*:\s*hidden|"
+        r"font-size\s*:\s*0|opacity\s*:\s*0)[^\"']*[\"'][^>]*>[\s\S]*?</\1>", _I)),
+    ("role or system marker", re.compile(
+        r"(?m)^[ \t>*_#\[]*(?:system|assistant|developer)\s*(?:prompt|message|override|note)?"
+        r"\s*[\]:][^\n]*(?:\n(?![ \t]*\n)[^\n]*){0,8}", re.IGNORECASE)),
+    ("chat template token", re.compile(
+        r"<\|(?:im_start|im_end|system|assistant|user)\|>[^\n]*|\[/?INST\][^\n]*|<<SYS>>[^\n]*", _I)),
+    ("pasted assessment json", re.compile(
+        r"\{[^{}]{0,80}\"(?:level|overall_level|overall|rating|verdict|recommendation|"
+        r"demonstrated_level|promotion)\"\s*:[\s\S]{0,2000}?\}(?:\s*\})*", _I)),
+]
+
+# Checked per sentence unit, on text with zero-width characters removed.
+_SENTENCE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("instruction override", re.compile(
+        r"\b(?:ignore|disregard|forget|override|bypass|skip)\b.{0,60}\b(?:previous|prior|above|"
+        r"earlier|all|any|your|the|other|usual|standard)\b.{0,40}\b(?:instructions?|rules|criteria|"
+        r"guidelines|prompts?|rubric|ladder|policy|evaluation)", _I)),
+    ("address to the evaluator", re.compile(
+        rf"\b(?:note|message|instructions?|reminder|attention|psa)\b\s*(?:to|for)\s+(?:the\s+|any\s+|all\s+)?"
+        rf"(?:automated\s+|ai\s+)?{_EVALUATOR}s?\b", _I)),
+    ("address to the evaluator", re.compile(
+        rf"\b(?:dear|hey|hello)\s+(?:the\s+)?(?:automated\s+|ai\s+)?{_EVALUATOR}\b", _I)),
+    ("address to the evaluator", re.compile(
+        rf"\b(?:if you are|you are|as)\s+an?\s+(?:ai|llm|automated|language model|{_EVALUATOR})", _I)),
+    ("rating directive", re.compile(
+        r"\b(?:rate|score|assess|grade|evaluate|classify|mark|level|rank|assign|output|return|"
+        r"recommend|label)\b.{0,50}\b(?:this|the|my|her|his|their)\s+(?:packet|candidate|author|"
+        r"engineer|submission|promotion|case|application|level)\b.{0,60}\b" + _RATING_WORDS, _I)),
+    ("rating directive", re.compile(
+        r"\b(?:must|should|shall|will)\s+(?:be\s+)?(?:rated|scored|assessed|levell?ed|graded|"
+        r"classified|marked|approved)\b.{0,40}\b" + _RATING_WORDS, _I)),
+    ("authority claim", re.compile(
+        r"\b(?:already|pre-?)\s*(?:been\s+)?(?:approved|decided|signed off|confirmed|validated)\b.{0,80}"
+        r"\b(?:promotion|level|staff|senior|committee|packet)|\b(?:committee|panel|vp|director)\b.{0,60}"
+        r"\b(?:already|pre-?)\s*(?:approved|decided|signed off|confirmed)", _I)),
+    ("suppression directive", re.compile(
+        r"\bdo\s*n[o']t\s+(?:flag|penali[sz]e|mention|report|downgrade|lower|question)\b", _I)),
+    ("foreign-language instruction", re.compile(
+        r"\b(?:ignora|ignore\s+las|ignorez|ignoriere|ignorieren|ignorar|instrucciones|anweisungen|"
+        r"consignes|istruzioni|instruções|califica|calificar|calif[ií]quen|eval[uú]a|evaluador|"
+        r"bewerte|bewerten|einstufen|pr[uü]fer|[ée]valuez|[ée]valuateur|notez|valuta|avalie|"
+        r"avaliador|asigna|asignar|vergib|attribuez)\b", _I)),
+]
+
+_ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\u180e]")
+_MIXED_SCRIPT = re.compile(r"[A-Za-z][\u0400-\u04ff\u0370-\u03ff]|[\u0400-\u04ff\u0370-\u03ff][A-Za-z]")
+
+
+@dataclass(frozen=True)
+class InjectionHit:
+    start: int
+    end: int
+    kind: str
+
+
+def _visible(s: str) -> str:
+    return unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", s))
+
+
+def detect_injections(text: str, units: list[tuple[int, int]]) -> list[InjectionHit]:
+    """All injection spans in ``text``; ``units`` are sentence spans to check one by one."""
+    hits: list[InjectionHit] = []
+    for kind, pattern in _BLOCK_PATTERNS:
+        for m in pattern.finditer(text):
+            start, end = m.start(), m.end()
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if end > start:
+                hits.append(InjectionHit(start, end, kind))
+    for start, end in units:
+        raw = text[start:end]
+        visible = _visible(raw)
+        kind = None
+        if _ZERO_WIDTH.search(raw) and len(raw.split()) >= 3:
+            kind = "zero-width characters"
+        elif _MIXED_SCRIPT.search(raw):
+            kind = "mixed-script homoglyphs"
+        else:
+            for name, pattern in _SENTENCE_PATTERNS:
+                if pattern.search(visible):
+                    kind = name
+                    break
+        if kind and not any(h.start <= start and end <= h.end for h in hits):
+            hits.append(InjectionHit(start, end, kind))
+    hits.sort(key=lambda h: (h.start, -h.end))
+    merged: list[InjectionHit] = []
+    for h in hits:
+        if merged and h.start < merged[-1].end:
+            last = merged[-1]
+            merged[-1] = InjectionHit(last.start, max(last.end, h.end), last.kind)
+        else:
+            merged.append(h)
+    return merged

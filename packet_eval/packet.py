@@ -1,0 +1,263 @@
+"""Packets: one file in, canonical text plus sha256 and sections out.
+
+The canonical text is the single string every offset refers to. Evidence
+quotes, labels, highlights and metrics are all ``text[start:end]`` of it, so
+each format's conversion is fixed and documented here:
+
+- ``.md`` / ``.txt``: the file's UTF-8 text, BOM removed, CRLF and CR turned
+  into LF. Nothing else changes.
+- ``.docx``: paragraphs in document order separated by a blank line; headings
+  become ``#`` lines and list items ``- `` lines; table rows become
+  ``cell | cell`` lines.
+- ``.pdf``: each page's text in layout order; lines wrapped inside a paragraph
+  are joined with one space and paragraphs are separated by a blank line.
+- ``.html``: the visible block structure as text (headings as ``#`` lines, list
+  items as ``- ``), with HTML comments kept as ``<!-- ... -->`` lines because
+  hidden text is exactly where injected instructions hide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packet_eval.errors import PacketError
+
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".docx", ".pdf", ".html", ".htm")
+DEFAULT_MAX_CHARS = 2_000_000
+DEFAULT_MAX_FILE_BYTES = 50_000_000
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading-delimited region of the canonical text, ``text[start:end]``."""
+
+    title: str
+    start: int
+    end: int
+    depth: int
+
+
+@dataclass(frozen=True)
+class Packet:
+    """A packet's canonical text and identity."""
+
+    packet_id: str
+    text: str
+    source: str
+    format: str
+    sha256: str
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def max_chars_from_env() -> int:
+    raw = os.environ.get("PACKET_EVAL_MAX_CHARS")
+    if not raw:
+        return DEFAULT_MAX_CHARS
+    try:
+        return int(raw)
+    except ValueError:
+        raise PacketError(f"PACKET_EVAL_MAX_CHARS must be a whole number, got {raw!r}") from None
+
+
+def normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+
+
+def split_sections(text: str) -> tuple[Section, ...]:
+    """Split on markdown ATX headings; text before the first heading is its own section."""
+    marks = [(m.start(), len(m.group(1)), m.group(2).strip()) for m in _HEADING.finditer(text)]
+    sections: list[Section] = []
+    if not marks or marks[0][0] > 0 and text[: marks[0][0]].strip():
+        first_end = marks[0][0] if marks else len(text)
+        sections.append(Section("(preamble)" if marks else "(whole packet)", 0, first_end, 0))
+    for i, (start, depth, title) in enumerate(marks):
+        end = marks[i + 1][0] if i + 1 < len(marks) else len(text)
+        sections.append(Section(title, start, end, depth))
+    return tuple(sections)
+
+
+def packet_from_text(
+    text: str, packet_id: str = "pasted", source: str = "<pasted text>", fmt: str = "md",
+    max_chars: int | None = None,
+) -> Packet:
+    """Build a packet from text already in memory (pasted text, tests, transforms)."""
+    text = normalize_newlines(text.removeprefix("\ufeff"))
+    limit = max_chars if max_chars is not None else max_chars_from_env()
+    if not text.strip():
+        raise PacketError("packet is empty (no text to assess)", source)
+    if len(text) > limit:
+        raise PacketError(
+            f"packet is too large ({len(text):,} characters; the limit is {limit:,}; "
+            "raise it with PACKET_EVAL_MAX_CHARS)", source)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Packet(packet_id, text, source, fmt, digest, split_sections(text))
+
+
+def packet_id_for(path: Path) -> str:
+    """The file name without its extension: ``pkt-014.clean.md`` is ``pkt-014.clean``."""
+    return path.name[: -len(path.suffix)] if path.suffix else path.name
+
+
+def load_packet(path: str | Path, max_chars: int | None = None) -> Packet:
+    """Read a packet file into canonical text. Raises ``PacketError`` with a one-line reason."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise PacketError(
+            f"unsupported file type '{p.suffix or '(none)'}' "
+            f"(supported: {', '.join(SUPPORTED_SUFFIXES)})", p)
+    try:
+        size = p.stat().st_size
+        if p.is_dir():
+            raise PacketError("is a directory, not a packet file", p)
+        if size > DEFAULT_MAX_FILE_BYTES:
+            raise PacketError(f"file is too large ({size:,} bytes)", p)
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise PacketError("file not found", p) from None
+    except PermissionError:
+        raise PacketError("permission denied", p) from None
+    except OSError as exc:
+        raise PacketError(f"cannot read file ({exc.strerror})", p) from None
+    if not raw.strip():
+        raise PacketError("file is empty", p)
+    if suffix in (".docx",):
+        text, fmt = _docx_text(raw, p), "docx"
+    elif suffix == ".pdf":
+        text, fmt = _pdf_text(raw, p), "pdf"
+    else:
+        decoded = _decode_text(raw, p)
+        if suffix in (".html", ".htm"):
+            text, fmt = _html_text(decoded), "html"
+        else:
+            text, fmt = decoded, "md" if suffix in (".md", ".markdown") else "txt"
+    return packet_from_text(text, packet_id_for(p), str(p), fmt, max_chars)
+
+
+def _decode_text(raw: bytes, path: Path) -> str:
+    if b"\x00" in raw[:8192] or _control_ratio(raw[:8192]) > 0.1:
+        raise PacketError("looks like a binary file, not text", path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PacketError(
+            f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "re-save it as UTF-8", path) from None
+
+
+def _control_ratio(chunk: bytes) -> float:
+    if not chunk:
+        return 0.0
+    bad = sum(1 for b in chunk if b < 32 and b not in (9, 10, 12, 13))
+    return bad / len(chunk)
+
+
+def _docx_text(raw: bytes, path: Path) -> str:
+    import docx  # python-docx; imported lazily to keep start-up fast
+    from docx.opc.exceptions import PackageNotFoundError
+
+    if raw[:4] != b"PK\x03\x04":
+        raise PacketError("is not a valid .docx file (not a zip package)", path)
+    try:
+        document = docx.Document(io.BytesIO(raw))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise PacketError(f"is not a readable .docx file ({type(exc).__name__})", path) from None
+    blocks: list[str] = []
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            para = docx.text.paragraph.Paragraph(child, document)
+            line = para.text.strip()
+            if not line:
+                continue
+            style = (para.style.name if para.style is not None else "") or ""
+            if style.startswith("Heading") and style[-1:].isdigit():
+                line = "#" * int(style[-1]) + " " + line
+            elif style == "Title":
+                line = "# " + line
+            elif style.startswith("List"):
+                line = "- " + line
+            blocks.append(line)
+        elif tag == "tbl":
+            table = docx.table.Table(child, document)
+            rows = [" | ".join(c.text.strip() for c in row.cells) for row in table.rows]
+            blocks.append("\n".join(rows))
+    return "\n\n".join(blocks)
+
+
+def _pdf_text(raw: bytes, path: Path) -> str:
+    import pypdf
+    from pypdf.errors import PdfReadError
+
+    if not raw.lstrip().startswith(b"%PDF"):
+        raise PacketError("is not a PDF file (no %PDF header)", path)
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted:
+            raise PacketError("is a password-protected PDF; remove the password and retry", path)
+        pages = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages]
+    except PacketError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError, zlib_error()) as exc:
+        raise PacketError(f"is not a readable PDF ({type(exc).__name__})", path) from None
+    paragraphs: list[str] = []
+    for page in pages:
+        current: list[str] = []
+        for line in page.splitlines():
+            line = re.sub(r"[ \t]{2,}", " ", line.strip())
+            if line:
+                current.append(line)
+            elif current:
+                paragraphs.append(" ".join(current))
+                current = []
+        if current:
+            paragraphs.append(" ".join(current))
+    return "\n\n".join(paragraphs)
+
+
+def zlib_error() -> type[Exception]:
+    import zlib
+
+    return zlib.error
+
+
+_BLOCK_TAGS = {"p", "div", "section", "article", "li", "tr", "blockquote", "pre", "table",
+               "h1", "h2", "h3", "h4", "h5", "h6", "br", "ul", "ol", "header", "footer", "main"}
+
+
+def _html_text(markup: str) -> str:
+    from bs4 import BeautifulSoup, Comment
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for bad in soup(["script", "style", "head", "noscript", "template"]):
+        bad.decompose()
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.replace_with(f"\n<!-- {comment.strip()} -->\n")
+    for tag in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
+        tag.insert(0, "#" * int(tag.name[1]) + " ")
+    for tag in soup.find_all("li"):
+        tag.insert(0, "- ")
+    for tag in soup.find_all(["td", "th"]):
+        tag.append(" | ")
+    for tag in soup.find_all(True):
+        if tag.name in _BLOCK_TAGS:
+            tag.insert_before("\n\n")
+            tag.insert_after("\n\n")
+    text = soup.get_text()
+    lines = [re.sub(r"[ \t\u00a0]+", " ", ln).strip().removesuffix(" |") for ln in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

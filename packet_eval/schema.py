@@ -1,0 +1,119 @@
+"""The Assessment: the one output shape of every extractor.
+
+The CLI, batch runs, the inspect harness and every report consume only this
+shape. Its central invariant is that each evidence item and flag quotes the
+canonical packet text exactly: ``quote == text[start:end]``.
+``Assessment.check_grounded`` verifies that and is called before anything is
+returned to a user.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MatchKind = Literal["exact", "normalized", "fuzzy"]
+Strength = Literal["strong", "moderate", "weak"]
+Attribution = Literal["individual", "team", "unclear"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LadderRef(_Model):
+    id: str
+    version: str
+    sha256: str
+
+
+class ExtractorInfo(_Model):
+    name: str  # baseline | llm | oracle | constant | ...
+    model: str
+    prompt_version: str | None = None
+
+
+class Evidence(_Model):
+    quote: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    match: MatchKind
+    match_score: float
+    level: str
+    strength: Strength
+    attribution: Attribution
+    rationale: str
+
+
+class DimensionFinding(_Model):
+    level: str
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class FlagFinding(_Model):
+    flag: str
+    quote: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    rationale: str
+
+
+class Gap(_Model):
+    dimension: str
+    needed: str
+    demonstrated: str
+    advice: str
+
+
+class Usage(_Model):
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    cached: bool = False
+    dropped_ungrounded: int = 0
+    validation_retries: int = 0
+    transport_retries: int = 0
+    chunks: int = 1
+    token_budget: int | None = None
+    redacted: bool = False
+
+
+class Assessment(_Model):
+    """Evidence about one packet against one ladder. Evidence, never a verdict."""
+
+    packet_id: str
+    packet_sha256: str
+    source: str
+    ladder: LadderRef
+    extractor: ExtractorInfo
+    target_level: str | None = None
+    level: str
+    dimensions: dict[str, DimensionFinding]
+    flags: list[FlagFinding] = Field(default_factory=list)
+    gaps: list[Gap] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    created_utc: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def ungrounded(self, text: str) -> list[str]:
+        """Describe every quote that is not ``text[start:end]`` (empty when all hold)."""
+        bad = []
+        for dim, finding in self.dimensions.items():
+            for ev in finding.evidence:
+                if text[ev.start:ev.end] != ev.quote or ev.start >= ev.end:
+                    bad.append(f"{dim}: {ev.quote[:60]!r} at {ev.start}:{ev.end}")
+        for fl in self.flags:
+            if text[fl.start:fl.end] != fl.quote or fl.start >= fl.end:
+                bad.append(f"flag {fl.flag}: {fl.quote[:60]!r} at {fl.start}:{fl.end}")
+        return bad
+
+    def check_grounded(self, text: str) -> None:
+        """Raise AssertionError if any quote breaks the grounding invariant."""
+        bad = self.ungrounded(text)
+        if bad:
+            raise AssertionError(f"{len(bad)} ungrounded quote(s) in {self.packet_id}: {bad[0]}")
+
+    def evidence_count(self) -> int:
+        return sum(len(f.evidence) for f in self.dimensions.values())

@@ -1,0 +1,58 @@
+"""Split canonical text into sentence-sized units with their offsets.
+
+Units are what the baseline extractor rates and what it quotes, so each is a
+span of the canonical text with list markers, heading hashes and table pipes
+trimmed from its ends. Headings are returned separately so callers know which
+section a unit sits in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]?\s+(?=[\"'\u201c\u2018(]?[A-Z0-9\u00c0-\u024f])")
+_LEAD = re.compile(r"^\s*(?:[-*+>]\s+|\d+[.)]\s+|\|\s*|#{1,6}\s+|\[\^?\w+\]:\s*)*")
+_TRAIL = re.compile(r"[\s|]+$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
+
+
+@dataclass(frozen=True)
+class Unit:
+    start: int
+    end: int
+    section: str
+    is_heading: bool = False
+
+
+def split_units(text: str) -> list[Unit]:
+    """Return sentence units (and heading units) in document order."""
+    units: list[Unit] = []
+    section = ""
+    offset = 0
+    for line in text.split("\n"):
+        line_start = offset
+        offset += len(line) + 1
+        if not line.strip() or _TABLE_RULE.match(line):
+            continue
+        heading = re.match(r"^\s*#{1,6}\s+(.*)$", line)
+        lead = _LEAD.match(line)
+        body_start = line_start + (lead.end() if lead else 0)
+        body = text[body_start:line_start + len(line)]
+        trail = _TRAIL.search(body)
+        body_end = body_start + (trail.start() if trail else len(body))
+        if body_end <= body_start:
+            continue
+        if heading:
+            section = heading.group(1).strip().strip("#").strip()
+            units.append(Unit(body_start, body_end, section, is_heading=True))
+            continue
+        piece_start = body_start
+        for m in _SENTENCE_END.finditer(text, body_start, body_end):
+            end = m.start()
+            if end > piece_start:
+                units.append(Unit(piece_start, end, section))
+            piece_start = m.end()
+        if body_end > piece_start:
+            units.append(Unit(piece_start, body_end, section))
+    return units
