@@ -32,20 +32,18 @@ MAX_EVIDENCE_PER_DIMENSION = 5
 
 def supported_level(ladder: Ladder, evidence: Iterable[Evidence]) -> str:
     """The highest level that a dimension's grounded evidence supports."""
-    rank = ladder.rank
-    best = 0
-    for ev in evidence:
-        r = rank[ev.level]
-        if ev.strength == "weak":
-            r = min(r, 1)
-        best = max(best, r)
-    return ladder.scale[best]
+    return ladder.scale[max((_effective_rank(ladder, ev) for ev in evidence), default=0)]
 
 
 def rank_evidence(ladder: Ladder, evidence: list[Evidence]) -> list[Evidence]:
     """Best evidence first: higher level, then stronger, then earlier in the packet."""
     strength = {"strong": 0, "moderate": 1, "weak": 2}
-    return sorted(evidence, key=lambda e: (-ladder.rank[e.level], strength[e.strength], e.start))
+    return sorted(evidence, key=lambda e: (-_effective_rank(ladder, e), strength[e.strength], e.start))
+
+
+def _effective_rank(ladder: Ladder, ev: Evidence) -> int:
+    r = ladder.rank[ev.level]
+    return min(r, 1) if ev.strength == "weak" else r
 
 
 def dedupe_spans(evidence: list[Evidence]) -> list[Evidence]:
@@ -74,7 +72,7 @@ def compute_gaps(ladder: Ladder, levels: Mapping[str, str], target: str | None) 
         if shown == NONE:
             now = f"{dim.name} shows no evidence yet"
         else:
-            now = f"{dim.name} shows {shown} ({_lower_first(dim.cells[shown].behaviour)})"
+            now = f"{dim.name} shows {shown} ({_lower_first(dim.cells[shown].behaviour).rstrip('.')})"
         advice = (f"{now}; {target} needs: {_lower_first(need.behaviour)} "
                   f"Evidence that would show it reads like: \u201c{need.evidence[0]}\u201d")
         gaps.append(Gap(dimension=dim.id, needed=target, demonstrated=shown, advice=advice))
@@ -83,6 +81,7 @@ def compute_gaps(ladder: Ladder, levels: Mapping[str, str], target: str | None) 
 
 
 def _lower_first(s: str) -> str:
+    """Lower-case the first letter (for mid-sentence use) unless it starts an acronym."""
     return s[:1].lower() + s[1:] if s and not s[:2].isupper() else s
 
 

@@ -459,6 +459,15 @@ def test_bootstrap_ci_alpha_controls_width() -> None:
     assert wide[0] < narrow[0] and narrow[1] < wide[1]
 
 
+def test_bootstrap_ci_is_two_sided_percentile() -> None:
+    # A statistic that ignores the draw and returns 0, 1, ..., 999 in turn pins the
+    # percentile step: a 95% interval must cut 2.5% from each tail.
+    counter = iter(range(1000))
+    ci = bootstrap_ci(lambda idx: float(next(counter)), 10, n_boot=1000, alpha=0.05)
+    assert ci == pytest.approx(tuple(np.quantile(np.arange(1000.0), [0.025, 0.975])))
+    assert ci == pytest.approx((24.975, 974.025))
+
+
 def test_bootstrap_ci_skips_undefined_resamples() -> None:
     values = np.array([np.nan, 1.0, 2.0, 3.0, np.nan, 4.0])
     calls = 0

@@ -70,10 +70,13 @@ def _compile(cues: Iterable[str]) -> re.Pattern[str] | None:
         cue = cue.strip().lower()
         if not cue:
             continue
-        # Long single stems ("orchestrat", "diagnos") match as prefixes; shorter
-        # cues must match whole words so "rag" does not match "ragged".
-        tail = "" if (len(cue) >= 6 and " " not in cue and cue[-1].isalpha()) else r"(?![\w])"
-        head = r"(?<![\w])" if cue[0].isalnum() else ""
+        # "orchestrat*" is a prefix; anything else matches whole words only,
+        # so "rag" does not match "ragged" nor "policy" match "policy-lookup".
+        if cue.endswith("*"):
+            cue, tail = cue[:-1], ""
+        else:
+            tail = r"(?![\w-])" if cue[-1].isalnum() else ""
+        head = r"(?<![\w-])" if cue[0].isalnum() else ""
         parts.append(head + re.escape(cue) + tail)
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
