@@ -700,7 +700,8 @@ def bootstrap_ci(
     if n_items <= 0:
         return None
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_items, size=(n_boot, n_items))
+    # One replicate at a time keeps memory at O(n_items) for large n_boot.
+    draws = (rng.integers(0, n_items, size=n_items) for _ in range(n_boot))
     values = [v for v in (_finite_or_none(statistic(idx)) for idx in draws) if v is not None]
     if not values:
         return None
@@ -1111,14 +1112,12 @@ def self_consistency(
             return r.level if dim is None else r.dimensions.get(dim)
 
         matrix = [[value(m, pid, dim) for pid, dim in cells] for m in maps]
-        for row in matrix:
-            _encode([v for v in row if v is not None], _level_index(levels))
         rates: list[float] = []
         for ra, rb in itertools.combinations(matrix, 2):
             both = [(x, y) for x, y in zip(ra, rb, strict=True) if x is not None and y is not None]
             if both:
                 rates.append(sum(x == y for x, y in both) / len(both))
-        alpha = krippendorff_alpha(matrix, levels, "ordinal") if cells and maps else None
+        alpha = krippendorff_alpha(matrix, levels, "ordinal")
         return {
             f"{prefix}mean_pairwise_exact": float(np.mean(rates)) if rates else None,
             f"{prefix}alpha_ordinal": alpha,

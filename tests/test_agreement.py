@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import accuracy_score, cohen_kappa_score, precision_recall_fscore_support
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+from sklearn.metrics import mean_absolute_error as sk_mean_absolute_error
 
 from packet_eval.agreement import (
     Record,
@@ -527,6 +528,10 @@ def test_agreement_report_matches_references(seed: int) -> None:
     assert rep["n_packets"] == len(gold)
     assert ov["exact_accuracy"] == pytest.approx(accuracy_score(a, b))
     assert ov["kappa"] == pytest.approx(_sk_kappa(a, b, None))
+    ia = np.array([LEVELS.index(x) for x in a])
+    ib = np.array([LEVELS.index(x) for x in b])
+    assert ov["mean_absolute_error"] == pytest.approx(sk_mean_absolute_error(ia, ib))
+    assert ov["within_one_accuracy"] == pytest.approx(np.mean(np.abs(ia - ib) <= 1))
     assert ov["kappa_quadratic"] == pytest.approx(_sk_kappa(a, b, "quadratic"))
     ref_alpha = krippendorff.alpha(
         reliability_data=[[LEVELS.index(x) for x in a], [LEVELS.index(x) for x in b]],
@@ -566,6 +571,19 @@ def test_agreement_report_matches_references(seed: int) -> None:
     assert (ev["gold_spans"], ev["gold_matched"]) == (total, hits)
     assert ev["recall"] == pytest.approx(hits / total)
     assert ev["precision"] == pytest.approx(phits / ptotal)
+    cells = [(g.evidence[d], p.evidence[d]) for g, p in zip(gold, pred, strict=True) for d in DIMS]
+    macro_r = [span_recall(gs, ps) for gs, ps in cells]
+    macro_p = [span_precision(gs, ps) for gs, ps in cells]
+    assert ev["recall_macro"] == pytest.approx(np.mean([x for x in macro_r if x is not None]))
+    assert ev["precision_macro"] == pytest.approx(np.mean([x for x in macro_p if x is not None]))
+    # Dimension-agnostic: per packet, pool (and dedupe) spans across dimensions.
+    any_hits = any_total = 0
+    for g, p in zip(gold, pred, strict=True):
+        g_pool = {s for d in DIMS for s in g.evidence[d]}
+        p_pool = {s for d in DIMS for s in p.evidence[d]}
+        any_total += len(g_pool)
+        any_hits += sum(any(spans_match(gs, ps) for ps in p_pool) for gs in g_pool)
+    assert ev["recall_any_dimension"] == pytest.approx(any_hits / any_total)
     assert ev["recall_any_dimension"] >= ev["recall"] - 1e-12
     ref_flags = flag_metrics([g.flags for g in gold], [p.flags for p in pred], FLAGS)
     for f in FLAGS:

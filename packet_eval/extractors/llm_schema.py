@@ -1,0 +1,103 @@
+"""The response model the LLM fills in, and the validator that grounds its quotes.
+
+Field order matters: reasoning comes before evidence and level, so the model
+explains before it rates. The validator reads the canonical packet text and
+the ladder from instructor's validation context. An ungrounded quote, an
+unknown dimension or level raises, and instructor re-asks with that message;
+on the last allowed attempt the validator drops the bad items instead and
+counts them, so nothing ungrounded ever becomes evidence.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, model_validator
+
+from packet_eval.grounding import Span, ground
+
+
+class EvidenceQuote(BaseModel):
+    quote: str = Field(description="Copied character for character from the packet: one sentence or clause.")
+    rationale: str = Field(description="Why this shows the behaviour of the chosen ladder cell.")
+    level: str = Field(description="The ladder level this quote shows.")
+    strength: Literal["strong", "moderate", "weak"]
+    attribution: Literal["individual", "team", "unclear"]
+    _spans: list[Span] = PrivateAttr(default_factory=list)
+
+
+class DimensionAnswer(BaseModel):
+    dimension: str = Field(description="A dimension id from the ladder.")
+    reasoning: str = Field(description="Think first: what does the packet show for this dimension?")
+    evidence: list[EvidenceQuote] = Field(default_factory=list)
+    level: str = Field(description="The demonstrated level, from the quoted evidence only; 'none' if there is none.")
+
+
+class FlagAnswer(BaseModel):
+    flag: str = Field(description="A flag id from the ladder.")
+    quote: str = Field(description="The passage the flag is about, copied from the packet.")
+    rationale: str
+    _spans: list[Span] = PrivateAttr(default_factory=list)
+
+
+class ExtractionAnswer(BaseModel):
+    """Evidence for every dimension of the ladder, and the packet's flags."""
+
+    dimensions: list[DimensionAnswer]
+    flags: list[FlagAnswer] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ground(self, info: ValidationInfo) -> ExtractionAnswer:
+        ctx: dict[str, Any] | None = info.context
+        if not ctx or "text" not in ctx:
+            return self
+        text: str = ctx["text"]
+        scale: list[str] = ctx["scale"]
+        dims: set[str] = set(ctx["dimensions"])
+        flags: set[str] = set(ctx["flags"])
+        hint: int = ctx.get("hint", 0)
+        final = ctx.get("attempt", 1) >= ctx.get("max_attempts", 1)
+        problems: list[str] = []
+        dropped = 0
+        kept_dims = []
+        for d_i, dim in enumerate(self.dimensions):
+            if dim.dimension not in dims:
+                problems.append(f"dimensions[{d_i}]: unknown dimension id {dim.dimension!r}")
+                continue
+            if dim.level not in scale:
+                problems.append(f"{dim.dimension}: unknown level {dim.level!r} (use one of {scale})")
+                continue
+            kept_ev = []
+            for e_i, ev in enumerate(dim.evidence):
+                if ev.level not in scale:
+                    problems.append(f"{dim.dimension} evidence[{e_i}]: unknown level {ev.level!r}")
+                    continue
+                ev._spans = ground(ev.quote, text, hint)
+                if ev._spans:
+                    kept_ev.append(ev)
+                else:
+                    dropped += 1
+                    problems.append(f"{dim.dimension} evidence[{e_i}] is not verbatim from the packet: "
+                                    f"{ev.quote[:160]!r}")
+            dim.evidence = kept_ev
+            kept_dims.append(dim)
+        kept_flags = []
+        for f_i, fl in enumerate(self.flags):
+            if fl.flag not in flags:
+                problems.append(f"flags[{f_i}]: unknown flag id {fl.flag!r}")
+                continue
+            fl._spans = ground(fl.quote, text, hint)
+            if fl._spans:
+                kept_flags.append(fl)
+            else:
+                dropped += 1
+                problems.append(f"flags[{f_i}] ({fl.flag}) quote is not verbatim from the packet: "
+                                f"{fl.quote[:160]!r}")
+        if problems and not final:
+            raise ValueError(
+                "Fix these and answer again; copy every quote character for character from the "
+                "packet, or remove the item: " + "; ".join(problems))
+        ctx["dropped"] = ctx.get("dropped", 0) + dropped
+        self.dimensions = kept_dims
+        self.flags = kept_flags
+        return self

@@ -1,0 +1,170 @@
+"""The local SQLite store: one row per LLM call, and the response cache.
+
+Modelled on simonw/llm's logs.db: every HTTP call to a provider leaves a row
+(ULID id, ``datetime_utc``, model, prompt version, ladder and packet hashes,
+request hash, tokens, ``duration_ms``, ``cost_usd``, attempt, status, error),
+and an identical request is served from ``cache`` instead of the provider.
+The database runs in WAL mode so readers (``packet-eval log``) never block a
+batch. Migrations are append-only named functions; never edit one that has
+shipped, add a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ulid import ULID
+
+from packet_eval.errors import ConfigError
+from packet_eval.home import db_path
+
+
+def _m001_calls(db: sqlite3.Connection) -> None:
+    db.execute("""
+        CREATE TABLE calls (
+            id TEXT PRIMARY KEY,
+            datetime_utc TEXT NOT NULL,
+            model TEXT NOT NULL,
+            prompt_version TEXT,
+            ladder_sha256 TEXT,
+            packet_sha256 TEXT,
+            request_hash TEXT,
+            attempt INTEGER NOT NULL DEFAULT 1,
+            status TEXT NOT NULL,
+            error TEXT,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            duration_ms INTEGER,
+            cost_usd REAL,
+            request_json TEXT,
+            response_json TEXT
+        )""")
+    db.execute("CREATE INDEX calls_datetime ON calls (datetime_utc)")
+    db.execute("CREATE INDEX calls_request ON calls (request_hash)")
+
+
+def _m002_cache(db: sqlite3.Connection) -> None:
+    db.execute("""
+        CREATE TABLE cache (
+            request_hash TEXT PRIMARY KEY,
+            datetime_utc TEXT NOT NULL,
+            model TEXT NOT NULL,
+            prompt_version TEXT,
+            ladder_sha256 TEXT,
+            packet_sha256 TEXT,
+            assessment_json TEXT NOT NULL
+        )""")
+
+
+def _m003_batches(db: sqlite3.Connection) -> None:
+    db.execute("""
+        CREATE TABLE batches (
+            id TEXT PRIMARY KEY,
+            datetime_utc TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            provider_batch_id TEXT NOT NULL,
+            out_dir TEXT NOT NULL,
+            status TEXT NOT NULL,
+            request_json TEXT
+        )""")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_calls, _m002_cache, _m003_batches]
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Store:
+    """A thread-safe handle on the call log and cache."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else db_path()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30,
+                                       isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"cannot open the packet-eval store ({exc}); set PACKET_EVAL_HOME "
+                              "to a writable directory", self.path) from None
+        self._lock = threading.Lock()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._tx() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_utc TEXT)")
+            done = {r[0] for r in db.execute("SELECT name FROM _migrations")}
+            for fn in MIGRATIONS:
+                if fn.__name__ not in done:
+                    fn(db)
+                    db.execute("INSERT INTO _migrations VALUES (?, ?)", (fn.__name__, now_utc()))
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def columns(self, table: str) -> list[str]:
+        with self._lock:
+            return [r[1] for r in self._db.execute(f"PRAGMA table_info({table})")]
+
+    def log_call(self, **row: Any) -> str:
+        """Insert one call row; returns its ULID."""
+        row = {"id": str(ULID()), "datetime_utc": now_utc(), **row}
+        for key in ("request_json", "response_json"):
+            if key in row and not isinstance(row[key], str | type(None)):
+                row[key] = json.dumps(row[key], default=str)
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self._tx() as db:
+            db.execute(f"INSERT INTO calls ({cols}) VALUES ({marks})", tuple(row.values()))
+        return str(row["id"])
+
+    def recent_calls(self, limit: int = 20) -> list[dict[str, Any]]:
+        with self._lock:
+            cur = self._db.execute(
+                "SELECT id, datetime_utc, model, prompt_version, packet_sha256, attempt, status, "
+                "error, input_tokens, output_tokens, duration_ms, cost_usd FROM calls "
+                "ORDER BY id DESC LIMIT ?", (limit,))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def count_calls(self, **where: Any) -> int:
+        clause = " AND ".join(f"{k} = ?" for k in where) or "1"
+        with self._lock:
+            return int(self._db.execute(f"SELECT COUNT(*) FROM calls WHERE {clause}",
+                                        tuple(where.values())).fetchone()[0])
+
+    def get_cached(self, request_hash: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT assessment_json FROM cache WHERE request_hash = ?",
+                                   (request_hash,)).fetchone()
+        return row[0] if row else None
+
+    def put_cached(self, request_hash: str, assessment_json: str, **meta: Any) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO cache (request_hash, datetime_utc, model, prompt_version, "
+                "ladder_sha256, packet_sha256, assessment_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (request_hash, now_utc(), meta.get("model", ""), meta.get("prompt_version"),
+                 meta.get("ladder_sha256"), meta.get("packet_sha256"), assessment_json))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
