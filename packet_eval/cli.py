@@ -25,6 +25,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=N
                   help="Grounded evidence from AI-engineering promotion packets.")
 ladder_app = typer.Typer(no_args_is_help=True, help="Inspect ladders.")
 app.add_typer(ladder_app, name="ladder")
+dataset_app = typer.Typer(no_args_is_help=True, help="Validate and describe golden datasets.")
+app.add_typer(dataset_app, name="dataset")
 
 out = Console(soft_wrap=False)
 err = Console(stderr=True)
@@ -179,6 +181,55 @@ def log(
     out.print(table)
     total = sum((r["cost_usd"] or 0) for r in rows)
     out.print(f"{len(rows)} call(s), estimated cost ${total:.4f}")
+
+
+@dataset_app.command("check")
+@friendly
+def dataset_check(
+    directory: Annotated[Path, typer.Argument(help="A dataset directory in the golden layout.")],
+    ladder: LadderOpt = None,
+) -> None:
+    """Validate a dataset: schema, coverage, levels, flags, evidence substrings, twins, splits."""
+    from packet_eval.dataset import check_dataset
+    from packet_eval.ladder import load_ladder
+
+    problems = check_dataset(directory, load_ladder(ladder))
+    for p in problems:
+        err.print(f"[red]error:[/] {p}", highlight=False, soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
+    out.print(f"{directory}: ok")
+
+
+@dataset_app.command("stats")
+@friendly
+def dataset_stats_cmd(
+    directory: Annotated[Path, typer.Argument(help="A dataset directory in the golden layout.")],
+    ladder: LadderOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Print the distribution of levels, flags, styles, tags, formats and lengths."""
+    from rich.table import Table
+
+    from packet_eval.dataset import dataset_stats, load_dataset
+    from packet_eval.ladder import load_ladder
+
+    stats = dataset_stats(load_dataset(directory, load_ladder(ladder)))
+    if as_json:
+        sys.stdout.write(json.dumps(stats, indent=2) + "\n")
+        return
+    out.print(f"[bold]{directory}[/]: {stats['packets']} packets, {stats['labels']} labels, "
+              f"{stats['doubly_labelled']} doubly labelled, {stats['injection_pairs']} injection pairs, "
+              f"splits {stats['splits']}")
+    for key in ("levels", "target_levels", "flags", "styles", "tags", "formats", "calibrators"):
+        table = Table(title=key, title_justify="left")
+        table.add_column("value")
+        table.add_column("count", justify="right")
+        for k, v in stats[key].items():
+            table.add_row(str(k), str(v))
+        out.print(table)
+    w = stats["words"]
+    out.print(f"words: min {w['min']}, max {w['max']}, buckets {w['buckets']}")
 
 
 def main() -> None:  # pragma: no cover - console-script entry point

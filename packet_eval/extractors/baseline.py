@@ -105,9 +105,13 @@ def _hits(pattern: re.Pattern[str] | None, s: str) -> int:
     return len(pattern.findall(s)) if pattern is not None else 0
 
 
+_GROUP_SUBJECT = re.compile(r"^(?:we|our|us|the|this|that|they|these|those|it|team)\b", re.IGNORECASE)
+
+
 def _attribution(s: str) -> str:
-    if _INDIVIDUAL.search(s) or _THIRD_PERSON.search(s) or _ACTION_START.match(s) \
-            or _NAMED_SUBJECT.match(s):
+    if _INDIVIDUAL.search(s) or _THIRD_PERSON.search(s):
+        return "individual"
+    if not _GROUP_SUBJECT.match(s) and (_ACTION_START.match(s) or _NAMED_SUBJECT.match(s)):
         return "individual"
     if _TEAM.search(s):
         return "team"
