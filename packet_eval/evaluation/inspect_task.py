@@ -1,0 +1,151 @@
+"""The inspect-ai task that measures an extractor against calibrator labels.
+
+Samples come from any directory in the golden layout. The solver runs the
+chosen extractor on the packet file: ``llm`` runs the production LLM
+extractor with an OpenAI client that inspect's agent bridge serves
+(``model="inspect"``), so ``inspect eval --model X`` evaluates shipping code
+with model X and the log shows its transcripts and tokens; ``baseline`` runs
+offline (``--model none``); ``oracle`` and ``constant`` are the reference
+extractors that prove the harness can score 1.0 and can score at chance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from inspect_ai import Task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.scorer import Score, Target, scorer
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+
+from packet_eval.dataset import GoldenDataset, load_dataset
+from packet_eval.errors import ConfigError
+from packet_eval.evaluation import metrics as m
+from packet_eval.evaluation.reference import constant, most_frequent_level, oracle
+from packet_eval.evaluation.samples import label_from_dict, record_to_dict, sample_metadata
+from packet_eval.ladder import Ladder, load_ladder
+from packet_eval.packet import load_packet
+from packet_eval.records import record_from_assessment
+from packet_eval.schema import Assessment
+
+EXTRACTORS = ("llm", "baseline", "oracle", "constant")
+SPLITS = ("dev", "test", "all")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def resolve_dir(path: str) -> Path:
+    """A dataset path as given, else relative to the repository root."""
+    p = Path(path)
+    if p.is_dir() or p.is_absolute():
+        return p
+    return REPO / p
+
+
+def build_samples(ds: GoldenDataset, split: str) -> list[Sample]:
+    samples = []
+    for pid in ds.ids(split):
+        md = sample_metadata(ds, pid)
+        samples.append(Sample(id=pid, input=ds.packet(pid).text, target=ds.primary(pid).level,
+                              metadata=md))
+    return samples
+
+
+async def run_extractor(extractor: str, state_md: dict[str, Any], ladder: Ladder,
+                        constant_level: str, cache: bool) -> Assessment:
+    packet = load_packet(state_md["path"])
+    label = label_from_dict(state_md["labels"][0])
+    if extractor == "baseline":
+        from packet_eval.extractors import baseline
+
+        return baseline.extract(packet, ladder, label.target_level)
+    if extractor == "oracle":
+        return oracle(packet, ladder, label)
+    if extractor == "constant":
+        return constant(packet, ladder, constant_level, label.target_level)
+    from inspect_ai.agent import agent_bridge
+    from openai import AsyncOpenAI
+
+    from packet_eval.api import assess_async
+
+    async with agent_bridge():
+        client = AsyncOpenAI(api_key="inspect-bridge", max_retries=0)
+        return await assess_async(packet, model="inspect", client=client, ladder=ladder,
+                                  target_level=label.target_level, use_cache=cache)
+
+
+@solver
+def extract(extractor: str, ladder_path: str | None, constant_level: str, cache: bool) -> Solver:
+    ladder = load_ladder(ladder_path)
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        a = await run_extractor(extractor, state.metadata, ladder, constant_level, cache)
+        state.metadata["assessment"] = a.model_dump(mode="json")
+        state.output.completion = (f"level={a.level} " + " ".join(
+            f"{d}={f.level}" for d, f in a.dimensions.items()))
+        return state
+
+    return solve
+
+
+@scorer(metrics=[])  # metrics are attached by the task so they can carry the ladder
+def agreement_scorer() -> Any:
+    async def score(state: TaskState, target: Target) -> Score:
+        md = state.metadata
+        a = Assessment.model_validate(md["assessment"])
+        text = state.input_text
+        gold = md["raters"][md["labels"][0]["calibrator"]]
+        pred = record_to_dict(record_from_assessment(a))
+        items = [e for f in a.dimensions.values() for e in f.evidence]
+        grounded = sum(1 for e in items if text[e.start:e.end] == e.quote)
+        positions = _gold_positions(gold, pred, len(text))
+        exact = a.level == gold["level"]
+        return Score(
+            value=1.0 if exact else 0.0, answer=a.level,
+            explanation=f"gold {gold['level']}, predicted {a.level}; "
+                        f"{len(items)} evidence items, flags {sorted(pred['flags'])}",
+            metadata={"gold": gold, "pred": pred, "raters": md["raters"],
+                      "evidence_total": len(items), "evidence_grounded": grounded,
+                      "injection_role": md.get("injection_role"),
+                      "injection_pair": md.get("injection_pair"),
+                      "usage": a.usage.model_dump(), "gold_positions": positions,
+                      "words": md.get("words"), "style": md.get("style"), "tags": md.get("tags")})
+
+    return score
+
+
+def _gold_positions(gold: dict[str, Any], pred: dict[str, Any], n_chars: int) -> list[list[float]]:
+    """[relative position, matched (0/1)] per gold span: evidence recall by place in the packet."""
+    from packet_eval.agreement import spans_match
+
+    out = []
+    for d, spans in gold["evidence"].items():
+        preds = [tuple(s) for s in pred["evidence"].get(d, [])]
+        for s in spans:
+            hit = any(spans_match(tuple(s), p) for p in preds)
+            out.append([round(s[0] / max(1, n_chars), 4), 1.0 if hit else 0.0])
+    return out
+
+
+def packet_extraction_task(dataset: str = "datasets/golden", split: str = "test",
+                           extractor: str = "baseline", ladder: str | None = None,
+                           cache: bool = True) -> Task:
+    if extractor not in EXTRACTORS:
+        raise ConfigError(f"extractor must be one of {', '.join(EXTRACTORS)}, got {extractor!r}")
+    if split not in SPLITS:
+        raise ConfigError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    lad = load_ladder(ladder)
+    ds = load_dataset(resolve_dir(dataset), lad)
+    samples = build_samples(ds, split)
+    constant_level = most_frequent_level((ds.primary(s.id) for s in samples), lad)  # type: ignore[arg-type]
+    args = {"scale": lad.scale, "dimensions": lad.dimension_ids, "flags": lad.flag_ids}
+    scorer_obj = agreement_scorer()
+    metrics = [m.level_agreement(**args), m.dimension_agreement(**args), m.evidence_agreement(**args),
+               m.flag_agreement(**args), m.injection_robustness(), m.calibrator_agreement(**args),
+               m.epoch_consistency(lad.scale), m.usage_summary()]
+    return Task(
+        dataset=MemoryDataset(samples, name=f"{Path(dataset).name}-{split}"),
+        solver=extract(extractor, ladder, constant_level, cache),
+        scorer=scorer_obj, metrics=metrics,
+        metadata={"extractor": extractor, "split": split, "dataset": str(dataset),
+                  "ladder": lad.ref(), "constant_level": constant_level})
