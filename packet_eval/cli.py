@@ -232,5 +232,14 @@ def dataset_stats_cmd(
     out.print(f"words: min {w['min']}, max {w['max']}, buckets {w['buckets']}")
 
 
+def _register_subcommands() -> None:
+    from packet_eval import cli_eval
+
+    cli_eval.register(app)
+
+
+_register_subcommands()
+
+
 def main() -> None:  # pragma: no cover - console-script entry point
     app()

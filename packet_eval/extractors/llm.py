@@ -194,10 +194,12 @@ async def _instructor_call(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Pa
     client.on("completion:kwargs", on_kwargs)
     client.on("completion:response", on_response)
     client.on("completion:error", on_error)
+    # anthropic>=2 removed sampling parameters (its API version rejects them), so
+    # temperature goes only to the OpenAI wire.
+    sampling = {"temperature": opts.temperature} if spec.wire == "openai" else {}
     answer = await client.create(
         model=spec.name, messages=messages, response_model=ExtractionAnswer,
-        max_retries=opts.max_reasks, context=ctx, max_tokens=max_tokens,
-        temperature=opts.temperature)
+        max_retries=opts.max_reasks, context=ctx, max_tokens=max_tokens, **sampling)
     tally.validation_retries += max(0, ctx["attempt"] - 1)
     tally.dropped += ctx["dropped"]
     return answer, ctx["attempt"]

@@ -1,0 +1,170 @@
+"""The inspect harness: reference extractors, the LLM path through the agent bridge, the gate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from inspect_ai import eval as inspect_eval
+from inspect_ai.model import ModelOutput, get_model
+from typer.testing import CliRunner
+
+from packet_eval.cli import app
+from packet_eval.evaluation.gate import read_summary, run_gate
+from packet_eval.evaluation.inspect_task import packet_extraction_task
+from packet_eval.ladder import load_ladder
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "datasets" / "golden"
+THRESHOLDS = ROOT / "evals" / "thresholds.toml"
+
+
+def small_dataset(tmp_path: Path, ids: list[str]) -> Path:
+    """A golden-layout copy of a few dev packets: the harness must accept any such directory."""
+    root = tmp_path / "mini"
+    (root / "packets").mkdir(parents=True)
+    files = {p.name[: -len(p.suffix)]: p for p in (GOLDEN / "packets").iterdir()}
+    for pid in ids:
+        shutil.copy(files[pid], root / "packets" / files[pid].name)
+    labels = [json.loads(x) for x in (GOLDEN / "labels.jsonl").read_text().splitlines()]
+    (root / "labels.jsonl").write_text("".join(json.dumps(x) + "\n" for x in labels if x["packet_id"] in ids))
+    (root / "splits.json").write_text(json.dumps({"dev": ids[:1], "test": ids[1:]}))
+    return root
+
+
+def run(task, tmp_path, model="none", **kw):
+    [log] = inspect_eval(task, model=model, log_dir=str(tmp_path / "logs"), display="none", **kw)
+    return log
+
+
+def metrics(log) -> dict[str, float]:
+    return {f"{m.group}/{m.name}": m.value for s in log.results.scores for m in s.metrics.values()}
+
+
+@pytest.fixture(autouse=True)
+def offline_token_estimates(monkeypatch):
+    """mockllm estimates usage with tiktoken, which downloads o200k_base on first use.
+
+    Nothing may download at run time, so tests count four characters per token.
+    Real providers report usage themselves and never take this path.
+    """
+    import inspect_ai.model._model as model_module
+
+    monkeypatch.setattr(model_module, "count_text_tokens", lambda text: max(1, len(text) // 4))
+
+
+@pytest.fixture(scope="module")
+def dev_ids() -> list[str]:
+    return json.loads((GOLDEN / "splits.json").read_text())["dev"]
+
+
+def test_oracle_scores_one_on_every_agreement_metric(tmp_path):
+    log = run(packet_extraction_task(dataset=str(GOLDEN), split="dev", extractor="oracle"), tmp_path)
+    assert log.status == "success"
+    got = metrics(log)
+    for name in ("level/accuracy", "level/within_one", "level/kappa", "level/kappa_quadratic",
+                 "level/alpha_ordinal", "dimension/pooled_kappa_quadratic", "evidence/recall",
+                 "evidence/precision", "evidence/grounding_rate", "injection/unchanged_rate",
+                 "flags/velocity_proxy_recall", "flags/velocity_proxy_precision"):
+        assert got[name] == pytest.approx(1.0), name
+    assert got["level/mae"] == 0.0
+    assert run_gate(log.location, THRESHOLDS).passed
+
+
+def test_constant_scores_at_chance(tmp_path):
+    log = run(packet_extraction_task(dataset=str(GOLDEN), split="all", extractor="constant"), tmp_path)
+    got = metrics(log)
+    assert got["level/kappa"] == pytest.approx(0.0, abs=1e-9)
+    assert got["level/kappa_quadratic"] == pytest.approx(0.0, abs=1e-9)
+    assert got["dimension/pooled_kappa_quadratic"] == pytest.approx(0.0, abs=1e-9)
+    assert got["evidence/recall"] == 0.0
+    # Accuracy equals the share of the most frequent level, which is well below 1.
+    assert 0.1 < got["level/accuracy"] < 0.5
+
+
+def test_baseline_runs_on_any_dataset_dir_and_the_gate_follows_thresholds(tmp_path, dev_ids):
+    ids = [i for i in dev_ids if not i.endswith(".clean")][:4]
+    root = small_dataset(tmp_path, ids)
+    log = run(packet_extraction_task(dataset=str(root), split="all", extractor="baseline"), tmp_path)
+    assert log.status == "success" and log.results.total_samples == 4
+    summary = read_summary(log.location)
+    lenient = tmp_path / "lenient.toml"
+    lenient.write_text('[baseline]\n"evidence/grounding_rate" = 1.0\n"level/within_one" = 0.0\n')
+    assert run_gate(log.location, lenient).passed
+    strict = tmp_path / "strict.toml"
+    strict.write_text('[baseline]\n"level/kappa_quadratic" = 1.01\n')
+    result = run_gate(log.location, strict)
+    assert not result.passed and "below its threshold" in result.failures[0]
+    # A regression against a committed baseline fails even when the floor passes.
+    base = tmp_path / "baseline.json"
+    value = summary.metrics["level/within_one"]
+    base.write_text(json.dumps({f"baseline/mini/all": {"level/within_one": value + 0.2}}))
+    regressed = run_gate(log.location, lenient, base)
+    assert not regressed.passed and "regressed" in regressed.failures[0]
+    # The CLI prints the markdown table and exits 1 on failure.
+    res = CliRunner().invoke(app, ["eval", "gate", log.location, "--thresholds", str(strict),
+                                   "--baseline", str(base)])
+    assert res.exit_code == 1 and "| level/kappa_quadratic |" in res.output
+
+
+def _answer(text: str) -> dict:
+    """A valid extraction quoting the packet's first long line, at the level the label gives."""
+    ladder = load_ladder()
+    quote = next(line.strip("-* ") for line in text.splitlines() if len(line.split()) > 8)
+    dims = [{"dimension": d, "reasoning": "scripted", "evidence": [], "level": "none"}
+            for d in ladder.dimension_ids]
+    dims[0]["evidence"] = [{"quote": quote, "rationale": "scripted", "level": "junior",
+                            "strength": "moderate", "attribution": "individual"}]
+    dims[0]["level"] = "junior"
+    return {"dimensions": dims, "flags": []}
+
+
+def test_llm_extractor_runs_through_the_bridge_end_to_end(tmp_path, dev_ids, monkeypatch):
+    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path / "home"))
+    ids = [i for i in dev_ids if not i.endswith(".clean")][:2]
+    root = small_dataset(tmp_path, ids)
+    from packet_eval.packet import load_packet
+
+    texts = [load_packet(next((root / "packets").glob(f"{i}.*"))).text for i in sorted(ids)]
+    outputs = [ModelOutput.for_tool_call(model="mockllm/model", tool_name="ExtractionAnswer",
+                                         tool_arguments=_answer(t)) for t in texts]
+    model = get_model("mockllm/model", custom_outputs=outputs)
+    log = run(packet_extraction_task(dataset=str(root), split="all", extractor="llm", cache=False),
+              tmp_path, model=model, max_samples=1)
+    assert log.status == "success", log.error
+    got = metrics(log)
+    assert got["evidence/grounding_rate"] == 1.0
+    assert got["usage/calls_per_packet"] == 1.0
+    from inspect_ai.log import read_eval_log
+
+    full = read_eval_log(log.location, resolve_attachments=True)
+    for sample in full.samples:
+        a = sample.metadata["assessment"]
+        assert a["extractor"]["name"] == "llm" and a["extractor"]["model"] == "compatible/inspect"
+        assert a["dimensions"]["eval_design"]["evidence"][0]["quote"] in sample.input
+        # The model call went through inspect: the transcript has a model event with the packet.
+        events = [e for e in sample.events if e.event == "model"]
+        assert events and "<packet-" in json.dumps(events[0].input[-1].model_dump())
+
+
+def test_gate_fails_on_an_errored_log(tmp_path, dev_ids, monkeypatch):
+    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path / "home"))
+    root = small_dataset(tmp_path, [i for i in dev_ids if not i.endswith(".clean")][:2])
+    bad = [ModelOutput.from_content(model="mockllm/model", content="not a tool call")] * 10
+    model = get_model("mockllm/model", custom_outputs=bad)
+    log = run(packet_extraction_task(dataset=str(root), split="all", extractor="llm", cache=False),
+              tmp_path, model=model)
+    assert log.status == "error"
+    result = run_gate(log.location, THRESHOLDS)
+    assert not result.passed and "status is 'error'" in result.failures[0]
+
+
+def test_bad_task_arguments_are_clear(tmp_path):
+    from packet_eval.errors import PacketEvalError
+
+    with pytest.raises(PacketEvalError, match="extractor must be one of"):
+        packet_extraction_task(extractor="magic")
+    with pytest.raises(PacketEvalError, match="dataset directory not found"):
+        packet_extraction_task(dataset=str(tmp_path / "nope"))
