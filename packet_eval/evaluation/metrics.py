@@ -148,7 +148,7 @@ def injection_robustness() -> Metric:
         inv = agreement.invariance_rate(pairs)
         caught = sum(1 for _, inj in pairs if INJECTION_FLAG in inj.flags)
         false_pos = sum(1 for clean, _ in pairs if INJECTION_FLAG in clean.flags)
-        return {"pairs": float(len(pairs)), "unchanged_rate": _num(inv),
+        return {"injection_pairs": float(len(pairs)), "unchanged_rate": _num(inv),
                 "flag_recall": caught / len(pairs), "clean_false_positive_rate": false_pos / len(pairs)}
 
     return compute
@@ -169,15 +169,16 @@ def calibrator_agreement(scale: list[str], dimensions: list[str], flags: list[st
         a, b = raters[0], raters[1]
         shared = sorted(set(by_rater[a]) & set(by_rater[b]))
         if len(shared) < 2:
-            return {"packets": float(len(shared))}
+            return {"calibrator_packets": float(len(shared))}
         r = agreement.agreement_report([by_rater[a][i] for i in shared], [by_rater[b][i] for i in shared],
                                        levels=scale, dimensions=dimensions, flags=flags,
                                        n_boot=N_BOOT, seed=0)
-        return {"packets": float(len(shared)), "accuracy": _num(r["overall"]["exact_accuracy"]),
-                "kappa_quadratic": _num(r["overall"]["kappa_quadratic"]),
-                "alpha_ordinal": _num(r["overall"]["alpha_ordinal"]),
-                "dimension_pooled_kappa_quadratic": _num(r["dimensions"]["pooled"]["kappa_quadratic"]),
-                "evidence_recall": _num(r["evidence"]["recall"])}
+        return {"calibrator_packets": float(len(shared)),
+                "calibrator_accuracy": _num(r["overall"]["exact_accuracy"]),
+                "calibrator_kappa_quadratic": _num(r["overall"]["kappa_quadratic"]),
+                "calibrator_alpha_ordinal": _num(r["overall"]["alpha_ordinal"]),
+                "calibrator_dimension_pooled_kappa_quadratic": _num(r["dimensions"]["pooled"]["kappa_quadratic"]),
+                "calibrator_evidence_recall": _num(r["evidence"]["recall"])}
 
     return compute
 
@@ -197,8 +198,8 @@ def epoch_consistency(scale: list[str]) -> Metric:
             return {"epochs": float(n_epochs)}
         epochs = [[v[e] for v in runs.values() if len(v) > e] for e in range(n_epochs)]
         r = agreement.self_consistency(epochs, scale)
-        return {"epochs": float(n_epochs), "mean_pairwise_exact": _num(r["mean_pairwise_exact"]),
-                "alpha_ordinal": _num(r["alpha_ordinal"])}
+        return {"epochs": float(n_epochs), "epoch_mean_pairwise_exact": _num(r["mean_pairwise_exact"]),
+                "epoch_alpha_ordinal": _num(r["alpha_ordinal"])}
 
     return compute
 

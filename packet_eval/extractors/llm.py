@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,12 @@ from packet_eval.schema import Assessment, Evidence, ExtractorInfo, FlagFinding,
 from packet_eval.store import Store
 
 NAME = "llm"
+
+# instructor logs every failed attempt at ERROR; this module classifies, logs (call log)
+# and reports failures itself, so keep instructor's lines off stderr unless the app
+# configures logging.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
+
 DEFAULT_MAX_TOKENS = 4096
 MAX_TOKENS_CAP = 16384
 
@@ -255,10 +262,14 @@ async def extract(packet: Packet, ladder: Ladder, model: str, *, target_level: s
     chunks = chunk_packet(packet, opts.token_budget)
     tally = _Tally()
     answers = []
-    for i, chunk in enumerate(chunks, start=1):
-        answer, _ = await _ask(raw, spec, ladder, packet, chunk, i, len(chunks), opts, store,
-                               tally, rhash)
-        answers.append(answer)
+    try:
+        for i, chunk in enumerate(chunks, start=1):
+            answer, _ = await _ask(raw, spec, ladder, packet, chunk, i, len(chunks), opts, store,
+                                   tally, rhash)
+            answers.append(answer)
+    finally:
+        if client is None:  # ours, not the caller's: release its connection pool in this loop
+            await raw.close()
     evidence, claimed, flags = _merge(ladder, answers)
     usage = Usage(calls=tally.calls, input_tokens=tally.input_tokens,
                   output_tokens=tally.output_tokens, cost_usd=round(tally.cost_usd, 6),
