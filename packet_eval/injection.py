@@ -50,8 +50,17 @@ _SENTENCE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         rf"(?:automated\s+|ai\s+)?{_EVALUATOR}s?\b", _I)),
     ("address to the evaluator", re.compile(
         rf"\b(?:dear|hey|hello)\s+(?:the\s+)?(?:automated\s+|ai\s+)?{_EVALUATOR}\b", _I)),
+    # "You are an AI ..." addresses a model; "as an AI team" describes the author, so no "as".
     ("address to the evaluator", re.compile(
-        rf"\b(?:if you are|you are|as)\s+an?\s+(?:ai|llm|automated|language model|{_EVALUATOR})", _I)),
+        rf"\b(?:if you are|you are|you're)\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:ai|llm|automated|"
+        rf"language model|{_EVALUATOR})\b", _I)),
+    ("output hijack", re.compile(
+        r"\b(?:respond|reply|answer|output)\s+(?:only\s+)?with\b.{0,40}\b(?:level|staff|senior|"
+        r"rating|score)|\bdecode\b.{0,40}\band\s+(?:follow|execute|obey)", _I)),
+    ("rating directive", re.compile(
+        r"\b(?:give|grant|award)\b.{0,40}\b(?:maximum|highest|top|best)\s+(?:rating|score|level|grade)"
+        r"|\b(?:grade|rate|score|mark)\b.{0,40}\b(?:submission|dossier|packet)\b.{0,30}\bas\s+"
+        r"(?:exceptional|outstanding|excellent|staff|senior)", _I)),
     ("rating directive", re.compile(
         r"\b(?:rate|score|assess|grade|evaluate|classify|mark|level|rank|assign|output|return|"
         r"recommend|label)\b.{0,50}\b(?:this|the|my|her|his|their)\s+(?:packet|candidate|author|"

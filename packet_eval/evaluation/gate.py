@@ -20,7 +20,8 @@ from typing import Any
 
 from packet_eval.errors import ConfigError
 
-LOWER_IS_BETTER = {"level/mae", "injection/clean_false_positive_rate", "evidence/dropped_ungrounded"}
+LOWER_IS_BETTER = {"level/mae", "injection/clean_false_positive_rate",
+                   "injection_suite/clean_false_positive_rate"}
 
 
 @dataclass

@@ -25,7 +25,7 @@ from packet_eval.evaluation import metrics as m
 from packet_eval.evaluation.reference import constant, most_frequent_level, oracle
 from packet_eval.evaluation.samples import label_from_dict, record_to_dict, sample_metadata
 from packet_eval.ladder import Ladder, load_ladder
-from packet_eval.packet import load_packet
+from packet_eval.packet import Packet, load_packet
 from packet_eval.records import record_from_assessment
 from packet_eval.schema import Assessment
 
@@ -51,18 +51,17 @@ def build_samples(ds: GoldenDataset, split: str) -> list[Sample]:
     return samples
 
 
-async def run_extractor(extractor: str, state_md: dict[str, Any], ladder: Ladder,
-                        constant_level: str, cache: bool) -> Assessment:
-    packet = load_packet(state_md["path"])
-    label = label_from_dict(state_md["labels"][0])
+async def extract_packet(extractor: str, packet: Packet, ladder: Ladder, *,
+                         target_level: str | None, constant_level: str, cache: bool) -> Assessment:
+    """Run a label-free extractor (llm, baseline, constant) on an in-memory packet."""
     if extractor == "baseline":
         from packet_eval.extractors import baseline
 
-        return baseline.extract(packet, ladder, label.target_level)
-    if extractor == "oracle":
-        return oracle(packet, ladder, label)
+        return baseline.extract(packet, ladder, target_level)
     if extractor == "constant":
-        return constant(packet, ladder, constant_level, label.target_level)
+        return constant(packet, ladder, constant_level, target_level)
+    if extractor != "llm":
+        raise ConfigError(f"extractor {extractor!r} needs a calibrator label")
     from inspect_ai.agent import agent_bridge
     from openai import AsyncOpenAI
 
@@ -71,7 +70,17 @@ async def run_extractor(extractor: str, state_md: dict[str, Any], ladder: Ladder
     async with agent_bridge():
         client = AsyncOpenAI(api_key="inspect-bridge", max_retries=0)
         return await assess_async(packet, model="inspect", client=client, ladder=ladder,
-                                  target_level=label.target_level, use_cache=cache)
+                                  target_level=target_level, use_cache=cache)
+
+
+async def run_extractor(extractor: str, state_md: dict[str, Any], ladder: Ladder,
+                        constant_level: str, cache: bool) -> Assessment:
+    packet = load_packet(state_md["path"])
+    label = label_from_dict(state_md["labels"][0])
+    if extractor == "oracle":
+        return oracle(packet, ladder, label)
+    return await extract_packet(extractor, packet, ladder, target_level=label.target_level,
+                                constant_level=constant_level, cache=cache)
 
 
 @solver

@@ -91,6 +91,10 @@ def view_model(a: Assessment, ladder: Ladder, text: str, *, left_machine: bool |
         details[i.key] = {"quote": text[i.start:i.end], "title": title,
                           "colour": colours.get(i.dimension or "", ""), **i.detail}
     segs = segments(text, items)
+    first_evidence: dict[str, str] = {}
+    for i in items:
+        if i.kind == "evidence" and i.dimension:
+            first_evidence.setdefault(i.dimension, i.key)
     flag_counts: dict[str, int] = {}
     for fl in a.flags:
         flag_counts[fl.flag] = flag_counts.get(fl.flag, 0) + 1
@@ -100,6 +104,7 @@ def view_model(a: Assessment, ladder: Ladder, text: str, *, left_machine: bool |
         "a": a, "ladder": ladder, "colours": colours, "names": names,
         "flag_names": flag_names, "flag_counts": flag_counts, "scale": ladder.scale,
         "rank": ladder.rank, "segments": segs, "pieces": pieces(text, segs), "items": items,
+        "first_evidence": first_evidence,
         "evidence_total": sum(len(f.evidence) for f in a.dimensions.values()),
         "core": set(ladder.level_rule.core_dimensions),
         "left_machine": a.extractor.name != "baseline" if left_machine is None else left_machine,

@@ -1,0 +1,535 @@
+"""``run_batch``: assess a whole promotion cycle, concurrently, resumably and within budget.
+
+The run in order:
+
+1. Expand the paths, lock ``--out DIR``, index the results already there (a torn
+   last line is cut), and scan every packet for its key, size and cache status.
+2. Check the ``--max-cost`` estimate, then assess what is not finished yet with a
+   pool of ``concurrency`` workers sharing one HTTP client, one ``RateGate``, one
+   retry policy and one ``AdaptiveLimiter`` (so a 429 slows the whole run).
+   Cached packets go first: they are free and quick. With ``batch_api`` the rest
+   goes through the provider's Batch API (``batch_api.py``) and live calls only
+   pick up what the batches could not do.
+3. Every result is appended durably to ``assessments.jsonl`` the moment it is
+   ready; every failure to ``errors.jsonl``; a failure never stops the others.
+4. Whatever happened (done, failures, budget stop, Ctrl-C), write ``summary.csv``,
+   ``summary.parquet``, ``report.html`` and ``run.json`` from what is on disk.
+
+Ctrl-C once stops starting packets and lets in-flight ones finish; twice cancels
+them. A SIGKILL loses at most the in-flight packets, which the next run redoes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from packet_eval.batch_cost import Budget, check_before_run, logged_cost
+from packet_eval.batch_io import DurableAppender, LoadedResults, OutDir, ResultRef, RunKey, now_utc
+from packet_eval.batch_jobs import Job, expand_paths, make_estimator, read_targets, scan
+from packet_eval.errors import ConfigError, DatasetError, PacketEvalError
+from packet_eval.ladder import Ladder, load_ladder
+from packet_eval.packet import Packet, load_packet
+from packet_eval.providers import RateGate, RetryPolicy
+from packet_eval.schema import Assessment
+
+EXIT_OK, EXIT_FAILED, EXIT_STOPPED, EXIT_INTERRUPTED = 0, 1, 3, 130
+
+
+@dataclass
+class Failure:
+    """A packet that could not be assessed in this run, and why."""
+
+    source: str
+    packet_id: str
+    error: str
+    error_type: str
+
+
+@dataclass
+class BatchSummary:
+    """What a run did. ``exit_code`` is what the CLI exits with."""
+
+    out_dir: str
+    model: str
+    ladder: str
+    total: int = 0
+    done: int = 0
+    assessed: int = 0
+    skipped: int = 0
+    cached: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    not_run: int = 0
+    stop_reason: str | None = None
+    estimate_usd: float = 0.0
+    max_cost_usd: float | None = None
+    cost_usd: float = 0.0
+    total_cost_usd: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    calls: int = 0
+    wall_s: float = 0.0
+    throttled: int = 0
+    rate_limited: int = 0
+    lowest_concurrency: int | None = None
+    batch_api: dict[str, Any] | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    started_utc: str = field(default_factory=now_utc)
+
+    @property
+    def exit_code(self) -> int:
+        if self.stop_reason == "interrupted":
+            return EXIT_INTERRUPTED
+        if self.failed:
+            return EXIT_FAILED
+        if self.not_run or self.stop_reason:
+            return EXIT_STOPPED
+        return EXIT_OK
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["exit_code"] = self.exit_code
+        return d
+
+
+class _Progress:
+    """A rich progress bar on stderr, or nothing."""
+
+    def __init__(self, enabled: bool, total: int, completed: int, console: Console | None) -> None:
+        self._bar: Progress | None = None
+        if enabled:
+            self._bar = Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                MofNCompleteColumn(), TextColumn("{task.fields[stats]}"), TimeElapsedColumn(),
+                TextColumn("eta"), TimeRemainingColumn(),
+                console=console or Console(stderr=True), refresh_per_second=4)
+            self._task = self._bar.add_task("assessing", total=total, completed=completed,
+                                            stats="")
+            self._bar.start()
+
+    def update(self, stats: str, advance: int = 0, description: str | None = None) -> None:
+        if self._bar is not None:
+            kw: dict[str, Any] = {"stats": stats, "advance": advance}
+            if description is not None:
+                kw["description"] = description
+            self._bar.update(self._task, **kw)
+
+    def print(self, message: str) -> None:
+        if self._bar is not None:
+            self._bar.console.print(message, highlight=False, soft_wrap=True)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _tokens(n: int) -> str:
+    return f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n / 1e3:.1f}k" if n >= 1e3 else str(n)
+
+
+class _Run:
+    """The state of one ``run_batch`` call; see the module docstring for the flow."""
+
+    def __init__(self, *, out: OutDir, loaded: LoadedResults, ladder: Ladder, model: str,
+                 llm_model: str | None, base_url: str | None, concurrency: int,
+                 use_cache: bool, budget: Budget, retry: RetryPolicy, store: Any,
+                 progress: _Progress, summary: BatchSummary) -> None:
+        self.out, self.loaded, self.ladder, self.model = out, loaded, ladder, model
+        self.llm_model, self.base_url = llm_model, base_url
+        self.concurrency, self.use_cache, self.budget = concurrency, use_cache, budget
+        self.retry, self.store, self.progress, self.summary = retry, store, progress, summary
+        self.gate = RateGate()
+        self.limiter: Any = None
+        self.client: Any = None
+        self.results: DurableAppender | None = None
+        self.errors: DurableAppender | None = None
+        self.prior_failures = {k: int(v.get("failures", 1)) for k, v in out.load_errors().items()}
+        self.stop_reason: str | None = None
+        self.tasks: list[asyncio.Task[None]] = []
+
+    # ------------------------------------------------------------------ bookkeeping
+    def stats(self) -> str:
+        s = self.summary
+        text = (f"done {s.done} \u00b7 failed {len(s.failed)} \u00b7 cached {s.cached} \u00b7 "
+                f"{_tokens(s.input_tokens + s.output_tokens)} tok \u00b7 ${s.cost_usd:.4f}")
+        if self.limiter is not None and self.limiter.rate_limited:
+            text += f" \u00b7 429s {self.limiter.rate_limited}"
+        return text
+
+    def stop(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            self.summary.stop_reason = reason
+
+    async def deliver(self, job: Job, a: Assessment, reserved: float = 0.0) -> None:
+        """Write one finished Assessment durably and count it."""
+        # The LLM cache is keyed by content, so a hit may carry another file's name.
+        a = a.model_copy(update={"source": str(job.path), "packet_id": job.packet_id})
+        assert self.results is not None
+        offset, length = await self.results.append(a.model_dump_json())
+        key = RunKey(a.source, a.packet_sha256, a.extractor.model, a.ladder.sha256, a.target_level)
+        self.loaded.refs[key.digest] = ResultRef(offset, length, a.packet_id, a.source)
+        job.key = key
+        s, u = self.summary, a.usage
+        s.done += 1
+        s.assessed += 1
+        s.cached += int(u.cached)
+        s.cost_usd += u.cost_usd
+        s.input_tokens += u.input_tokens
+        s.output_tokens += u.output_tokens
+        s.calls += u.calls
+        self.budget.settle(reserved, 0.0 if job.cached else job.est_cost_usd, u.cost_usd)
+        self.progress.update(self.stats(), advance=1)
+
+    async def fail(self, job: Job, message: str, error_type: str, stage: str,
+                   reserved: float = 0.0, cost: float = 0.0) -> None:
+        """Record one failure durably; the run goes on."""
+        digest = job.key.digest
+        entry = {"key": digest, "source": str(job.path), "packet_id": job.packet_id,
+                 "packet_sha256": job.key.packet_sha256, "model": job.key.model,
+                 "ladder_sha256": job.key.ladder_sha256, "target_level": job.target_level,
+                 "stage": stage, "error_type": error_type, "error": message,
+                 "failures": self.prior_failures.get(digest, 0) + 1, "time_utc": now_utc()}
+        assert self.errors is not None
+        await self.errors.append(json.dumps(entry, ensure_ascii=False))
+        self.summary.failed.append(Failure(str(job.path), job.packet_id, message, error_type))
+        self.summary.cost_usd += cost
+        self.budget.settle(reserved, 0.0, cost)
+        self.progress.update(self.stats(), advance=1)
+
+    # ------------------------------------------------------------------ live path
+    async def load(self, job: Job) -> Packet:
+        return await asyncio.to_thread(load_packet, job.path)
+
+    async def assess(self, job: Job, packet: Packet) -> Assessment:
+        from packet_eval.api import assess_async
+
+        if self.llm_model is None:
+            return await assess_async(packet, model="baseline", ladder=self.ladder,
+                                      target_level=job.target_level)
+        return await assess_async(
+            packet, model=self.llm_model, ladder=self.ladder, target_level=job.target_level,
+            client=self.client, base_url=self.base_url, use_cache=self.use_cache,
+            store=self.store, retry=self.retry, gate=self.gate)
+
+    async def one(self, job: Job, reserved: float) -> None:
+        started = now_utc()
+        try:
+            packet = await self.load(job)
+            a = await self.assess(job, packet)
+        except PacketEvalError as exc:
+            cost = self._failed_cost(job, started)
+            await self.fail(job, str(exc), type(exc).__name__, "assess", reserved, cost)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug must not sink the other packets
+            detail = " ".join(str(exc).split())[:300]
+            cost = self._failed_cost(job, started)
+            await self.fail(job, f"internal error {type(exc).__name__}: {detail}",
+                            type(exc).__name__, "assess", reserved, cost)
+        else:
+            await self.deliver(job, a, reserved)
+
+    def _failed_cost(self, job: Job, since: str) -> float:
+        if self.llm_model is None or self.store is None or job.key.packet_sha256 is None:
+            return 0.0
+        from packet_eval.extractors.llm import LLMOptions, request_hash
+        from packet_eval.packet import packet_from_text
+        from packet_eval.providers import parse_model
+
+        # request_hash needs only the packet's sha256; a stand-in packet carries it.
+        stub = packet_from_text("x", job.packet_id)
+        stub = Packet(stub.packet_id, stub.text, stub.source, stub.format, job.key.packet_sha256)
+        spec = parse_model(self.llm_model, base_url=self.base_url, injected=True)
+        rhash = request_hash(spec, self.ladder, stub, LLMOptions(use_cache=self.use_cache))
+        return logged_cost(self.store.path, rhash, since)
+
+    async def run_pool(self, jobs: Sequence[Job]) -> None:
+        """Assess ``jobs`` with ``concurrency`` workers until done, stopped or out of budget."""
+        queue = deque(jobs)
+
+        def take() -> tuple[Job, float] | None:
+            if self.stop_reason is not None or not queue:
+                return None
+            job = queue[0]
+            reserved = self.budget.try_reserve(0.0 if job.cached else job.est_cost_usd)
+            if reserved is None:
+                self.stop("budget")
+                self.progress.print(
+                    f"stopping: the next packet would take spend past --max-cost "
+                    f"${self.budget.max_usd:.2f} (spent ${self.budget.spent_usd:.4f}); "
+                    "in-flight packets finish")
+                return None
+            queue.popleft()
+            return job, reserved
+
+        async def worker() -> None:
+            while (item := take()) is not None:
+                await self.one(*item)
+
+        # The baseline is CPU-bound and synchronous: more workers would only interleave.
+        n = 1 if self.llm_model is None else max(1, min(self.concurrency, len(queue)))
+        self.tasks = [asyncio.create_task(worker()) for _ in range(n)]
+        try:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        finally:
+            self.tasks = []
+
+    def cancel_all(self) -> None:
+        for t in self.tasks:
+            t.cancel()
+
+
+def _install_sigint(run: _Run) -> list[int]:
+    """Ctrl-C once: finish in-flight packets; twice: cancel them. Main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        return []
+    loop = asyncio.get_running_loop()
+    hits = {"n": 0}
+
+    def handler() -> None:
+        hits["n"] += 1
+        run.stop("interrupted")
+        if hits["n"] == 1:
+            run.progress.print("interrupted: finishing in-flight packets (Ctrl-C again to "
+                               "abandon them; they will be redone next run)")
+        else:
+            run.cancel_all()
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, handler)
+            installed.append(sig)
+    return installed
+
+
+def _parse_labels(labels_path: str | Path | None, ladder: Ladder) -> list[Any] | None:
+    if labels_path is None:
+        return None
+    from packet_eval.labels import parse_labels
+
+    parsed = parse_labels(labels_path, ladder)
+    if parsed.problems:
+        more = f" (+{len(parsed.problems) - 1} more)" if len(parsed.problems) > 1 else ""
+        raise DatasetError(f"{parsed.problems[0]}{more}")
+    return parsed.labels
+
+
+async def run_batch(
+    paths: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    concurrency: int = 8,
+    target_level: str | None = None,
+    targets_csv: str | Path | None = None,
+    ladder: Ladder | str | Path | None = None,
+    use_cache: bool = True,
+    max_cost_usd: float | None = None,
+    labels_path: str | Path | None = None,
+    progress: bool = True,
+    batch_api: bool = False,
+    retry: RetryPolicy | None = None,
+    store: Any = None,
+    poll_interval_s: float = 30.0,
+    console: Console | None = None,
+) -> BatchSummary:
+    """Assess every packet under ``paths`` into ``out_dir``; see the module docstring.
+
+    Args:
+        paths: packet files and directories (searched recursively).
+        out_dir: the run directory; rerunning with the same one resumes.
+        model: ``baseline`` or ``provider/name``; None picks ``api.default_model()``.
+        base_url: an OpenAI-compatible server (vLLM, llama.cpp, LM Studio).
+        concurrency: the most LLM requests in flight at once.
+        target_level: one target level for every packet (exclusive with ``targets_csv``).
+        targets_csv: a CSV of ``packet_id`` (or ``path``) and ``target_level``.
+        ladder: a Ladder, a ladder YAML path, or None for the default ladder.
+        use_cache: serve identical requests from the local cache.
+        max_cost_usd: the spending ceiling for this run (``--max-cost``).
+        labels_path: the committee's calibration labels, to compare with in the report.
+        progress: show a progress bar on stderr.
+        batch_api: use the provider's Batch API (``openai/*`` and ``anthropic/*``).
+        retry: the transport retry policy shared by all workers (default: ``RetryPolicy()``).
+        store: the call log and cache (default: ``Store()`` under ``PACKET_EVAL_HOME``).
+        poll_interval_s: how often to poll provider batches.
+        console: where progress and notices go (default: stderr).
+
+    Returns:
+        A BatchSummary; its ``exit_code`` is non-zero if any packet failed or the run stopped.
+
+    Raises:
+        PacketEvalError: for problems found before any work starts (options, ladder,
+            labels, targets, a missing key, a locked ``out_dir``, an estimate over
+            ``max_cost_usd``).
+    """
+    t0 = time.perf_counter()
+    if target_level is not None and targets_csv is not None:
+        raise ConfigError("use --target-level or --targets, not both")
+    if concurrency < 1:
+        raise ConfigError("--concurrency must be at least 1")
+    if max_cost_usd is not None and max_cost_usd < 0:
+        raise ConfigError("--max-cost must not be negative")
+    lad = ladder if isinstance(ladder, Ladder) else load_ladder(ladder)
+    if target_level is not None:
+        try:
+            lad.check_level(target_level)
+        except ValueError as exc:
+            raise ConfigError(f"--target-level: {exc}") from None
+    from packet_eval.api import BASELINE, default_model
+
+    chosen = model or default_model()[0]
+    is_llm = chosen != BASELINE
+    spec = None
+    if is_llm:
+        from packet_eval.providers import parse_model
+
+        spec = parse_model(chosen, base_url=base_url, injected=True)
+        if batch_api and spec.provider not in ("openai", "anthropic"):
+            raise ConfigError(f"--batch-api needs an openai/* or anthropic/* model, not {chosen}; "
+                              "for a vLLM or other OpenAI-compatible server use --base-url "
+                              "with a higher --concurrency")
+    elif batch_api:
+        raise ConfigError("--batch-api needs an openai/* or anthropic/* model, not the baseline")
+    labels = _parse_labels(labels_path, lad)
+    targets = read_targets(targets_csv, lad) if targets_csv is not None else None
+    out = OutDir(out_dir)
+    files = expand_paths(paths, exclude=out.path)
+    if not files:
+        raise ConfigError("no packet files found (looked for "
+                          ".md .markdown .txt .docx .pdf .html .htm)")
+
+    from packet_eval.extractors.llm import LLMOptions
+    from packet_eval.pricing import BATCH_DISCOUNT
+
+    model_id = str(spec) if spec is not None else BASELINE
+    summary = BatchSummary(out_dir=str(out.path), model=model_id, ladder=f"{lad.id} {lad.version}",
+                           max_cost_usd=max_cost_usd)
+    if is_llm and store is None:
+        from packet_eval.store import Store
+
+        store = Store()
+    out.lock()
+    bar: _Progress | None = None
+    run: _Run | None = None
+    jobs: list[Job] = []
+    signals: list[int] = []
+    try:
+        loaded = out.load_results()
+        if loaded.repaired_bytes:
+            summary.notes.append(f"cut a torn last line ({loaded.repaired_bytes} bytes) from "
+                                 "assessments.jsonl left by an interrupted run")
+        if loaded.duplicates:
+            summary.notes.append(f"assessments.jsonl has {loaded.duplicates} duplicate result(s); "
+                                 "the first of each is used")
+        opts = LLMOptions(use_cache=use_cache)
+        estimator = make_estimator(model_id, lad, llm=is_llm, token_budget=opts.token_budget)
+        is_cached = None
+        if is_llm and use_cache and spec is not None:
+            from packet_eval.extractors.llm import request_hash
+
+            def is_cached(packet: Packet) -> bool:
+                return store.get_cached(request_hash(spec, lad, packet, opts)) is not None
+
+        jobs = list(scan(files, ladder=lad, estimator=estimator, targets=targets,
+                         default_target=target_level, is_cached=is_cached))
+        summary.total = len(jobs)
+        finished = [j for j in jobs if j.key.digest in loaded.refs]
+        unreadable = [j for j in jobs if j.error is not None]
+        todo = [j for j in jobs if j.error is None and j.key.digest not in loaded.refs]
+        summary.skipped = summary.done = len(finished)
+        uncached = [j for j in todo if not j.cached]
+        discount = BATCH_DISCOUNT if batch_api else 1.0
+        for j in uncached:
+            j.est_cost_usd *= discount
+        summary.estimate_usd = round(sum(j.est_cost_usd for j in uncached), 6)
+        check_before_run(max_cost_usd, summary.estimate_usd, uncached=len(uncached),
+                         cached=len(todo) - len(uncached), priced=estimator.priced,
+                         model=model_id, batch_discount=BATCH_DISCOUNT if batch_api else None)
+
+        bar = _Progress(progress, len(jobs), len(finished), console)
+        run = _Run(out=out, loaded=loaded, ladder=lad, model=model_id,
+                   llm_model=chosen if is_llm else None, base_url=base_url,
+                   concurrency=concurrency, use_cache=use_cache, budget=Budget(max_cost_usd),
+                   retry=retry or RetryPolicy(), store=store, progress=bar, summary=summary)
+        run.results = DurableAppender(out.results)
+        run.errors = DurableAppender(out.errors)
+        signals = _install_sigint(run)
+        if is_llm and spec is not None:
+            from packet_eval.throttle import AdaptiveLimiter, shared_client
+
+            run.limiter = AdaptiveLimiter(concurrency)
+            run.client = shared_client(spec, base_url, limiter=run.limiter,
+                                       timeout_s=opts.timeout_s)
+        if summary.skipped:
+            bar.print(f"resuming: {summary.skipped} of {len(jobs)} packet(s) already done in "
+                      f"{out.path}")
+        for job in unreadable:
+            await run.fail(job, job.error or "unreadable", job.error_type or "PacketError", "load")
+        bar.update(run.stats())
+        # Cached packets first: free, quick, and done even if the budget stops the rest.
+        live = sorted(todo, key=lambda j: (not j.cached, j.index))
+        if batch_api and spec is not None:
+            from packet_eval.batch_api import run_provider_batches
+
+            await run.run_pool([j for j in live if j.cached])
+            remaining = [j for j in live if not j.cached]
+            live = await run_provider_batches(run, spec, remaining,
+                                              poll_interval_s=poll_interval_s)
+        await run.run_pool(live)
+    finally:
+        loop = asyncio.get_running_loop()
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        if run is not None:
+            for appender in (run.results, run.errors):
+                if appender is not None:
+                    await appender.close()
+            if run.client is not None:
+                with contextlib.suppress(Exception):
+                    await run.client.close()
+            summary.throttled = run.gate.throttled
+            if run.limiter is not None:
+                summary.rate_limited = run.limiter.rate_limited
+                summary.lowest_concurrency = run.limiter.lowest
+        if bar is not None:
+            bar.stop()
+        try:
+            if run is not None:
+                from packet_eval.batch_outputs import write_outputs
+
+                summary.not_run = _count_not_run(jobs, run.loaded, summary)
+                summary.wall_s = round(time.perf_counter() - t0, 3)
+                summary.cost_usd = round(summary.cost_usd, 6)
+                write_outputs(out, jobs, run.loaded, lad, summary, labels=labels)
+        finally:
+            out.unlock()
+    return summary
+
+
+def _count_not_run(jobs: list[Job], loaded: LoadedResults, summary: BatchSummary) -> int:
+    failed = {f.source for f in summary.failed}
+    return sum(1 for j in jobs if j.key.digest not in loaded.refs and str(j.path) not in failed)
