@@ -16,6 +16,7 @@ batch makes every worker wait after any 429, so the run slows down as a whole.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 import time
@@ -91,7 +92,7 @@ def instructor_client(raw: Any, wire: str, mode: str | None = None) -> Any:
     if isinstance(raw, instructor.AsyncInstructor):
         raw = raw.client
     if wire == "anthropic":
-        return instructor.from_anthropic(raw, mode=instructor.Mode.ANTHROPIC_TOOLS)
+        return instructor.from_anthropic(raw, mode=instructor.Mode.TOOLS)
     chosen = instructor.Mode.JSON_SCHEMA if mode == "json" else instructor.Mode.TOOLS
     return instructor.from_openai(raw, mode=chosen)
 
@@ -165,6 +166,8 @@ def describe(exc: BaseException, spec: ModelSpec | str) -> str:
         return f"{spec}: rate limited (429) and retries ran out; lower --concurrency or try later"
     if status is not None:
         return f"{spec}: provider error {status} after retries: {_short(exc)}"
+    if "Timeout" in type(exc).__name__:
+        return f"{spec}: the provider did not answer in time ({type(exc).__name__}); it may be overloaded, try again later"
     if is_connection_error(exc):
         return f"{spec}: cannot reach the provider ({type(exc).__name__}); check the network or --base-url"
     return f"{spec}: {type(exc).__name__}: {_short(exc)}"
@@ -172,6 +175,10 @@ def describe(exc: BaseException, spec: ModelSpec | str) -> str:
 
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
+    for var in KEY_VARS.values():  # a provider or proxy may echo the key in its message
+        key = os.environ.get(var)
+        if key and len(key) >= 8:
+            text = text.replace(key, "***")
     return text[:200]
 
 
@@ -181,11 +188,20 @@ class RetryPolicy:
     max_total_s: float = 300.0
     base_s: float = 1.0
     cap_s: float = 60.0
+    max_retry_after_s: float = 120.0
 
     def backoff(self, attempt: int, exc: BaseException) -> float:
+        """Seconds to wait: full-jitter exponential, but never less than the provider asked.
+
+        A Retry-After longer than ``cap_s`` is still honoured (hammering a provider that
+        asked us to wait only earns more 429s), up to ``max_retry_after_s`` and the run's
+        total time budget; a longer or non-numeric value is ignored, as the SDKs do.
+        """
         jittered = random.uniform(0, min(self.cap_s, self.base_s * 2 ** (attempt - 1)))
-        asked = retry_after_s(exc)
-        return min(self.cap_s, max(jittered, asked or 0.0))
+        asked = retry_after_s(exc) or 0.0
+        if not math.isfinite(asked) or asked > self.max_retry_after_s:
+            asked = 0.0  # a nonsense header, like the SDKs we ignore it
+        return min(self.max_total_s, max(jittered, asked))
 
 
 class RateGate:

@@ -364,7 +364,8 @@ async def test_second_run_is_served_from_cache(srv, wire, packet):
 
 # ---------------------------------------------------------------------- chunking
 
-START = "At the start of the year I personally designed the canary eval suite for the billing agent."
+START = ("At the start of the year I personally designed the canary eval suite for the billing "
+         "agent.")
 MIDDLE = ("Midway through the year I personally traced the duplicate refunds to a stale "
           "retrieval cache.")
 END = "At the end of the year I personally wrote the rollback runbook that the on-call team uses."

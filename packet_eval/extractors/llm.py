@@ -11,6 +11,7 @@ retries and validation re-asks are counted separately in ``usage``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 import json
 import logging
 import time
@@ -75,6 +76,8 @@ class LLMOptions:
     timeout_s: float = 120.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     gate: RateGate | None = None
+    # Told about every transport retry so a person is never left waiting in silence.
+    on_retry: Callable[[int, float, str], None] | None = None
 
 
 def request_hash(spec: ModelSpec, ladder: Ladder, packet: Packet, opts: LLMOptions) -> str:
@@ -116,6 +119,11 @@ async def _ask(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Packet, chunk:
         seconds = policy.backoff(state.attempt_number, exc) if exc else 0.0
         if exc is not None and getattr(root_cause(exc), "status_code", None) == 429 and opts.gate:
             opts.gate.throttle(seconds)
+        # tenacity computes the wait before it checks the stop condition.
+        will_retry = (state.attempt_number < policy.max_attempts
+                      and (state.seconds_since_start or 0) + seconds < policy.max_total_s)
+        if exc is not None and opts.on_retry is not None and will_retry and is_retryable(exc):
+            opts.on_retry(state.attempt_number, seconds, describe(exc, spec))
         return seconds
 
     retrying = AsyncRetrying(
