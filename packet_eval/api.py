@@ -83,6 +83,7 @@ async def assess_async(
     if chosen == BASELINE:
         from packet_eval.extractors import baseline
 
+        # LLM-only options (cache, redaction, retries) mean nothing offline.
         return baseline.extract(pkt, lad, target_level)
     from packet_eval.extractors import llm
 

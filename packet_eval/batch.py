@@ -165,6 +165,7 @@ class _Run:
         self.results: DurableAppender | None = None
         self.errors: DurableAppender | None = None
         self.prior_failures = {k: int(v.get("failures", 1)) for k, v in out.load_errors().items()}
+        self.llm_opts: Any = None  # LLMOptions as the live extractor resolves them (redaction)
         self.stop_reason: str | None = None
         self.tasks: list[asyncio.Task[None]] = []
 
@@ -254,7 +255,7 @@ class _Run:
     def _failed_cost(self, job: Job, since: str) -> float:
         if self.llm_model is None or self.store is None or job.key.packet_sha256 is None:
             return 0.0
-        from packet_eval.extractors.llm import LLMOptions, request_hash
+        from packet_eval.extractors.llm import request_hash
         from packet_eval.packet import packet_from_text
         from packet_eval.providers import parse_model
 
@@ -262,7 +263,7 @@ class _Run:
         stub = packet_from_text("x", job.packet_id)
         stub = Packet(stub.packet_id, stub.text, stub.source, stub.format, job.key.packet_sha256)
         spec = parse_model(self.llm_model, base_url=self.base_url, injected=True)
-        rhash = request_hash(spec, self.ladder, stub, LLMOptions(use_cache=self.use_cache))
+        rhash = request_hash(spec, self.ladder, stub, self.llm_opts)
         return logged_cost(self.store.path, rhash, since)
 
     async def run_pool(self, jobs: Sequence[Job]) -> None:
@@ -350,6 +351,7 @@ async def run_batch(
     use_cache: bool = True,
     max_cost_usd: float | None = None,
     labels_path: str | Path | None = None,
+    calibrator: str | None = None,
     progress: bool = True,
     batch_api: bool = False,
     retry: RetryPolicy | None = None,
@@ -371,6 +373,7 @@ async def run_batch(
         use_cache: serve identical requests from the local cache.
         max_cost_usd: the spending ceiling for this run (``--max-cost``).
         labels_path: the committee's calibration labels, to compare with in the report.
+        calibrator: compare with this calibrator's labels (default: each packet's first label).
         progress: show a progress bar on stderr.
         batch_api: use the provider's Batch API (``openai/*`` and ``anthropic/*``).
         retry: the transport retry policy shared by all workers (default: ``RetryPolicy()``).
@@ -415,6 +418,13 @@ async def run_batch(
     elif batch_api:
         raise ConfigError("--batch-api needs an openai/* or anthropic/* model, not the baseline")
     labels = _parse_labels(labels_path, lad)
+    if labels is not None and calibrator is not None:
+        from packet_eval.report.calibration import pick_labels
+
+        try:
+            pick_labels(labels, calibrator)
+        except ValueError as exc:
+            raise ConfigError(f"--calibrator: {exc}") from None
     targets = read_targets(targets_csv, lad) if targets_csv is not None else None
     out = OutDir(out_dir)
     files = expand_paths(paths, exclude=out.path)
@@ -446,6 +456,11 @@ async def run_batch(
             summary.notes.append(f"assessments.jsonl has {loaded.duplicates} duplicate result(s); "
                                  "the first of each is used")
         opts = LLMOptions(use_cache=use_cache)
+        if spec is not None:
+            from packet_eval.extractors.llm import should_redact
+
+            # Resolved as the live extractor resolves it, so cache keys match its own.
+            opts.redact = should_redact(spec, base_url, None)
         estimator = make_estimator(model_id, lad, llm=is_llm, token_budget=opts.token_budget)
         is_cached = None
         if is_llm and use_cache and spec is not None:
@@ -475,6 +490,7 @@ async def run_batch(
                    llm_model=chosen if is_llm else None, base_url=base_url,
                    concurrency=concurrency, use_cache=use_cache, budget=Budget(max_cost_usd),
                    retry=retry or RetryPolicy(), store=store, progress=bar, summary=summary)
+        run.llm_opts = opts
         run.results = DurableAppender(out.results)
         run.errors = DurableAppender(out.errors)
         signals = _install_sigint(run)
@@ -524,7 +540,8 @@ async def run_batch(
                 summary.not_run = _count_not_run(jobs, run.loaded, summary)
                 summary.wall_s = round(time.perf_counter() - t0, 3)
                 summary.cost_usd = round(summary.cost_usd, 6)
-                write_outputs(out, jobs, run.loaded, lad, summary, labels=labels)
+                write_outputs(out, jobs, run.loaded, lad, summary, labels=labels,
+                              calibrator=calibrator)
         finally:
             out.unlock()
     return summary

@@ -38,6 +38,12 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def say_retry(attempt: int, seconds: float, why: str) -> None:
+    """Print one line per transport retry, so a slow provider never looks like a hang."""
+    err.print(f"[dim]retrying in {seconds:.1f}s (attempt {attempt + 1}): {why}[/]", highlight=False,
+              soft_wrap=True)
+
+
 def friendly(fn: F) -> F:
     """Turn PacketEvalError (and Ctrl-C) into a one-line message and an exit code."""
 
@@ -75,8 +81,10 @@ def preview(
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server URL (vLLM, llama.cpp, LM Studio).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not serve LLM calls from the local cache.")] = False,
+    redact: Annotated[bool | None, typer.Option("--redact/--no-redact", help="Mask names, emails, phone numbers, URLs and employee ids before text leaves the machine. Default: on for any endpoint not on this machine.")] = None,
+    diff_old: Annotated[Path | None, typer.Option("--diff", metavar="OLD", help="An earlier draft: show which dimensions moved and which evidence was gained or lost from OLD to PACKET (text, json or markdown).")] = None,
 ) -> None:
-    """Assess one packet and show the evidence, flags and gaps."""
+    """Assess one packet and show the evidence, flags and gaps (or, with --diff OLD, what changed)."""
     from packet_eval.api import assess, default_model
     from packet_eval.ladder import load_ladder
     from packet_eval.packet import load_packet
@@ -84,11 +92,26 @@ def preview(
 
     lad = load_ladder(ladder)
     pkt = load_packet(packet)
+    # --diff OLD: read the older draft first so a bad path fails before any LLM call.
+    old_pkt = load_packet(diff_old) if diff_old is not None else None
+    if old_pkt is not None and fmt is Format.html:
+        raise PacketEvalError("--diff prints text, json or markdown, not html")
     chosen, notice = (model, None) if model else default_model()
     if notice:
         err.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
     a = assess(pkt, model=chosen, ladder=lad, target_level=target_level, base_url=base_url,
-               use_cache=not no_cache)
+               use_cache=not no_cache, on_retry=say_retry, redact=redact)
+    if old_pkt is not None:
+        from packet_eval.diff import diff_assessments, format_diff, render_diff_text
+
+        old = assess(old_pkt, model=chosen, ladder=lad, target_level=target_level,
+                     base_url=base_url, use_cache=not no_cache, on_retry=say_retry, redact=redact)
+        d = diff_assessments(old, a, lad)
+        if fmt is Format.text and out_path is None:
+            render_diff_text(d, out)
+        else:
+            _emit(format_diff(d, fmt.value), out_path)
+        return
     if fmt is Format.text and out_path is None:
         render_text(a, lad, out)
         return
@@ -233,9 +256,10 @@ def dataset_stats_cmd(
 
 
 def _register_subcommands() -> None:
-    from packet_eval import cli_eval
+    from packet_eval import cli_eval, cli_serve
 
     cli_eval.register(app)
+    cli_serve.register(app)
 
 
 _register_subcommands()

@@ -18,6 +18,7 @@ rejected: one word "matches" everywhere and proves nothing.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -68,7 +69,9 @@ def _fold_char(ch: str) -> str:
         return "..."
     if ch.isspace():
         return " "
-    folded = unicodedata.normalize("NFKC", ch).lower()
+    # NFKD, not NFKC: per character, only full decomposition makes a precomposed
+    # "ë" and "e" + combining diaeresis fold to the same string.
+    folded = unicodedata.normalize("NFKD", ch).lower()
     return folded
 
 
@@ -111,8 +114,15 @@ def _too_short(quote: str) -> bool:
     return len(quote.split()) < MIN_WORDS or len(quote.strip()) < MIN_CHARS
 
 
-def _nearest(text: str, needle: str, hint: int) -> int:
-    """Index of the occurrence of ``needle`` nearest to ``hint`` (-1 if absent)."""
+def _nearest(text: str, needle: str, hint: int, forward: bool = False) -> int:
+    """Index of the occurrence of ``needle`` nearest to ``hint`` (-1 if absent).
+
+    With ``forward``, the first occurrence at or after ``hint`` wins if there is one.
+    """
+    if forward:
+        pos = text.find(needle, max(hint, 0))
+        if pos != -1:
+            return pos
     best = -1
     pos = text.find(needle)
     while pos != -1:
@@ -124,19 +134,24 @@ def _nearest(text: str, needle: str, hint: int) -> int:
     return best
 
 
-def ground_one(quote: str, text: str, hint: int = 0) -> Span | None:
-    """Ground a quote with no ellipsis; None if it is too short or not in the text."""
+def ground_one(quote: str, text: str, hint: int = 0, forward: bool = False) -> Span | None:
+    """Ground a quote with no ellipsis; None if it is too short or not in the text.
+
+    ``hint`` is an offset in ``text``; ``forward`` prefers matches at or after it.
+    """
     stripped = _unwrap(quote.strip())
     if _too_short(stripped):
         return None
-    pos = _nearest(text, stripped, hint)
+    pos = _nearest(text, stripped, hint, forward)
     if pos != -1:
         return _span(text, pos, pos + len(stripped), "exact", 100.0)
     norm_text = _normalized_cached(text)
     norm_quote = normalize(stripped).text
     if _too_short(norm_quote):
         return None
-    npos = _nearest(norm_text.text, norm_quote, hint)
+    # The hint is an offset in the original text; move it into normalized space.
+    nhint = bisect.bisect_left(norm_text.to_orig, hint)
+    npos = _nearest(norm_text.text, norm_quote, nhint, forward)
     if npos != -1:
         start = norm_text.to_orig[npos]
         end = norm_text.to_orig[npos + len(norm_quote) - 1] + 1
@@ -151,8 +166,26 @@ def _fuzzy(norm_quote: str, norm_text: _Normalized, text: str) -> Span | None:
     aligned = fuzz.partial_ratio_alignment(norm_quote, haystack, score_cutoff=FUZZY_THRESHOLD)
     if aligned is None:
         return None
-    start, end = aligned.dest_start, aligned.dest_end
-    # Snap to whole words so a span never starts or ends mid-word.
+    # Snap to whole words so a span never starts or ends mid-word. An alignment
+    # edge on a space is ambiguous (a short word missed, or the word beyond the
+    # space pulled in), so keep whichever snapping agrees better with the quote.
+    start, end = max(
+        (_snap_to_words(haystack, aligned.dest_start, aligned.dest_end, trim_first)
+         for trim_first in (False, True)),
+        key=lambda se: fuzz.ratio(norm_quote, haystack[se[0]:se[1]]))
+    candidate = haystack[start:end]
+    score = fuzz.ratio(norm_quote, candidate)
+    if score < FUZZY_THRESHOLD or _too_short(candidate):
+        return None
+    return _span(text, norm_text.to_orig[start], norm_text.to_orig[end - 1] + 1, "fuzzy", score)
+
+
+def _snap_to_words(haystack: str, start: int, end: int, trim_first: bool) -> tuple[int, int]:
+    if trim_first:
+        while start < end and haystack[start] == " ":
+            start += 1
+        while end > start and haystack[end - 1] == " ":
+            end -= 1
     while start > 0 and haystack[start - 1].isalnum():
         start -= 1
     while end < len(haystack) and haystack[end].isalnum():
@@ -161,11 +194,7 @@ def _fuzzy(norm_quote: str, norm_text: _Normalized, text: str) -> Span | None:
         start += 1
     while end > start and haystack[end - 1] == " ":
         end -= 1
-    candidate = haystack[start:end]
-    score = fuzz.ratio(norm_quote, candidate)
-    if score < FUZZY_THRESHOLD or _too_short(candidate):
-        return None
-    return _span(text, norm_text.to_orig[start], norm_text.to_orig[end - 1] + 1, "fuzzy", score)
+    return start, end
 
 
 def split_ellipsis(quote: str) -> list[str]:
@@ -179,11 +208,13 @@ def ground(quote: str, text: str, hint: int = 0) -> list[Span]:
     A quote with an ellipsis yields one span per part that grounds; parts that
     are too short to prove anything on their own are dropped.
     """
+    quote = _unwrap(quote.strip())  # wrapping marks belong to the whole quote, not its parts
     parts = split_ellipsis(quote) if _ELLIPSIS.search(quote) else [quote]
     spans: list[Span] = []
     cursor = hint
     for part in parts:
-        span = ground_one(part, text, cursor)
+        # After an ellipsis the next part comes later in the text, so look forward.
+        span = ground_one(part, text, cursor, forward=bool(spans))
         if span is not None:
             spans.append(span)
             cursor = span.end

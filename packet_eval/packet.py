@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import re
 import zipfile
@@ -205,6 +206,11 @@ def _pdf_text(raw: bytes, path: Path) -> str:
 
     if not raw.lstrip().startswith(b"%PDF"):
         raise PacketError("is not a PDF file (no %PDF header)", path)
+    # pypdf logs the repairs it attempts ("EOF marker not found") to stderr; the
+    # outcome is reported as one PacketError instead, so keep its log quiet here.
+    pypdf_log = logging.getLogger("pypdf")
+    saved_level = pypdf_log.level
+    pypdf_log.setLevel(logging.CRITICAL)
     try:
         reader = pypdf.PdfReader(io.BytesIO(raw))
         if reader.is_encrypted:
@@ -215,6 +221,8 @@ def _pdf_text(raw: bytes, path: Path) -> str:
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
             RecursionError, zlib_error()) as exc:
         raise PacketError(f"is not a readable PDF ({type(exc).__name__})", path) from None
+    finally:
+        pypdf_log.setLevel(saved_level)
     paragraphs: list[str] = []
     for page in pages:
         current: list[str] = []

@@ -3,9 +3,12 @@
 ``RateGate`` (providers.py) pauses every worker after a 429. That stops a burst,
 but when the pause ends the same number of requests go out at once and meet the
 same limit again. ``AdaptiveLimiter`` fixes the cause: it caps requests in flight
-and lowers the cap multiplicatively on a 429 (at most once per cooldown, since a
-burst of 429s is one signal), then raises it by about one per window of
-successful calls (AIMD, as TCP does). ``ThrottledTransport`` applies it to every
+and, on a 429, lowers the cap to at most the requests still in flight (an upper
+bound on what the provider is accepting) and, once per window, by a quarter; then it raises
+the cap by about one per window of successful calls (AIMD, as TCP does), four
+times more slowly near the level that last drew a 429. Only a
+429 to a request sent after the last decrease counts, since a burst of 429s to
+requests that were already on the wire is one signal, not many. The throttled transport applies it to every
 HTTP request of the provider SDK, whichever code path sends it, and one shared
 SDK client also shares one connection pool across the run.
 """
@@ -14,38 +17,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
+import importlib
 from collections import deque
+from types import ModuleType
 from typing import Any
-
-import httpx
 
 from packet_eval.providers import ModelSpec, api_key
 
 DECREASE = 0.75
-COOLDOWN_S = 1.0
 
 
 class AdaptiveLimiter:
     """An AIMD limit on concurrent requests, between 1 and ``max_limit``."""
 
-    def __init__(self, max_limit: int, *, cooldown_s: float = COOLDOWN_S) -> None:
+    def __init__(self, max_limit: int) -> None:
         self.max_limit = max(1, int(max_limit))
         self.limit = float(self.max_limit)
-        self.cooldown_s = cooldown_s
         self.in_use = 0
         self.requests = 0
         self.rate_limited = 0
         self.decreases = 0
         self.lowest = self.max_limit
-        self._last_decrease = -1e9
+        self.epoch = 0  # bumped at each decrease; a request remembers the epoch it started in
+        self.ceiling = float("inf")  # where the last 429 came; probe above it slowly
         self._waiters: deque[asyncio.Future[None]] = deque()
 
     @property
     def allowed(self) -> int:
         return max(1, int(self.limit))
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> int:
+        """Wait for a slot; returns the epoch to hand back to ``release``."""
         while self.in_use >= self.allowed:
             fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters.append(fut)
@@ -58,19 +60,29 @@ class AdaptiveLimiter:
                 raise
         self.in_use += 1
         self.requests += 1
+        return self.epoch
 
-    def release(self, status: int | None) -> None:
+    def release(self, status: int | None, epoch: int | None = None) -> None:
         self.in_use -= 1
         if status == 429:
             self.rate_limited += 1
-            now = time.monotonic()
-            if now - self._last_decrease >= self.cooldown_s:
-                self._last_decrease = now
-                self.limit = max(1.0, self.limit * DECREASE)
+            # Every 429 caps the limit at the requests still in flight: an upper bound on what
+            # the provider is accepting right now. Only the first of a window also cuts it.
+            cap = float(max(1, self.in_use))
+            if epoch is None or epoch == self.epoch:
+                self.epoch += 1
+                self.ceiling = float(self.allowed)
+                self.limit = max(1.0, min(self.limit * DECREASE, cap))
                 self.decreases += 1
-                self.lowest = min(self.lowest, self.allowed)
+            else:
+                self.limit = max(1.0, min(self.limit, cap))
+            self.lowest = min(self.lowest, self.allowed)
         elif status is not None and status < 400:
-            self.limit = min(float(self.max_limit), self.limit + 1.0 / self.limit)
+            # +1 per window of successes; near the level that last drew a 429, a quarter of that.
+            step = 1.0 / self.limit if self.limit + 1 < self.ceiling else 0.25 / self.limit
+            self.limit = min(float(self.max_limit), self.limit + step)
+            if self.limit > self.ceiling:
+                self.ceiling = float("inf")  # passed it without a 429: capacity grew
         self._wake()
 
     def _wake(self) -> None:
@@ -82,25 +94,34 @@ class AdaptiveLimiter:
                 free -= 1
 
 
-class ThrottledTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that holds a limiter slot for each request until its headers arrive."""
+def http_module(sdk: ModuleType) -> ModuleType:
+    """The httpx-compatible package an SDK is built on (``httpx`` or its fork ``httpx2``).
 
-    def __init__(self, limiter: AdaptiveLimiter, inner: httpx.AsyncBaseTransport) -> None:
-        self.limiter = limiter
-        self._inner = inner
+    The SDKs reject an ``http_client`` from any other package, so ask the SDK's own
+    default client class rather than guessing.
+    """
+    base = sdk.DefaultAsyncHttpxClient.__mro__[1]
+    return importlib.import_module(base.__module__.split(".")[0])
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await self.limiter.acquire()
-        status: int | None = None
-        try:
-            response = await self._inner.handle_async_request(request)
-            status = response.status_code
-            return response
-        finally:
-            self.limiter.release(status)
 
-    async def aclose(self) -> None:
-        await self._inner.aclose()
+def throttled_transport(http: ModuleType, limiter: AdaptiveLimiter, inner: Any) -> Any:
+    """An ``http.AsyncBaseTransport`` that holds a limiter slot per request until its headers arrive."""
+
+    class ThrottledTransport(http.AsyncBaseTransport):  # type: ignore[misc,name-defined]
+        async def handle_async_request(self, request: Any) -> Any:
+            epoch = await limiter.acquire()
+            status: int | None = None
+            try:
+                response = await inner.handle_async_request(request)
+                status = response.status_code
+                return response
+            finally:
+                limiter.release(status, epoch)
+
+        async def aclose(self) -> None:
+            await inner.aclose()
+
+    return ThrottledTransport()
 
 
 def shared_client(spec: ModelSpec, base_url: str | None, *, limiter: AdaptiveLimiter,
@@ -110,20 +131,21 @@ def shared_client(spec: ModelSpec, base_url: str | None, *, limiter: AdaptiveLim
     Raises ConfigError when the provider's key is missing (checked before any work).
     """
     key = api_key(spec, base_url)
-    pool = httpx.Limits(max_connections=limiter.max_limit + 8,
-                        max_keepalive_connections=limiter.max_limit + 8)
-    transport = ThrottledTransport(limiter, httpx.AsyncHTTPTransport(limits=pool))
-    http = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(timeout_s, connect=10.0),
-                             follow_redirects=True)
     if spec.wire == "anthropic":
-        import anthropic
-
-        return anthropic.AsyncAnthropic(api_key=key, base_url=base_url, max_retries=0,
-                                        timeout=timeout_s, http_client=http)
-    import openai
-
+        import anthropic as sdk
+    else:
+        import openai as sdk  # type: ignore[no-redef]
+    http = http_module(sdk)
+    pool = http.Limits(max_connections=limiter.max_limit + 8,
+                       max_keepalive_connections=limiter.max_limit + 8)
+    transport = throttled_transport(http, limiter, http.AsyncHTTPTransport(limits=pool))
+    client = http.AsyncClient(transport=transport, timeout=http.Timeout(timeout_s, connect=10.0),
+                              follow_redirects=True)
+    if spec.wire == "anthropic":
+        return sdk.AsyncAnthropic(api_key=key, base_url=base_url, max_retries=0,
+                                  timeout=timeout_s, http_client=client)
     from packet_eval.providers import OLLAMA_URL
 
     url = base_url or (OLLAMA_URL if spec.provider == "ollama" else None)
-    return openai.AsyncOpenAI(api_key=key, base_url=url, max_retries=0, timeout=timeout_s,
-                              http_client=http)
+    return sdk.AsyncOpenAI(api_key=key, base_url=url, max_retries=0, timeout=timeout_s,
+                           http_client=client)

@@ -11,12 +11,13 @@ retries and validation re-asks are counted separately in ``usage``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
@@ -39,6 +40,7 @@ from packet_eval.providers import (
     parse_model,
     root_cause,
 )
+from packet_eval.redact import Redactor
 from packet_eval.schema import Assessment, Evidence, ExtractorInfo, FlagFinding, Usage
 from packet_eval.store import Store
 
@@ -76,6 +78,9 @@ class LLMOptions:
     timeout_s: float = 120.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     gate: RateGate | None = None
+    # None: redact for every endpoint that is not on this machine (see should_redact).
+    redact: bool | None = None
+    redact_names: tuple[str, ...] = ()
     # Told about every transport retry so a person is never left waiting in silence.
     on_retry: Callable[[int, float, str], None] | None = None
 
@@ -84,15 +89,30 @@ def request_hash(spec: ModelSpec, ladder: Ladder, packet: Packet, opts: LLMOptio
     """Identity of a request for the cache: model, prompt, ladder, packet and parameters."""
     key = {"model": str(spec), "prompt_version": prompt_version(), "ladder": ladder.sha256,
            "packet": packet.sha256, "budget": opts.token_budget, "temperature": opts.temperature,
-           "mode": opts.mode, "max_reasks": opts.max_reasks}
+           "mode": opts.mode, "max_reasks": opts.max_reasks, "redact": bool(opts.redact),
+           "redact_names": sorted(opts.redact_names)}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
-def _messages(ladder: Ladder, packet: Packet, chunk: Chunk, index: int, n: int) -> list[dict[str, str]]:
+def should_redact(spec: ModelSpec, base_url: str | None, requested: bool | None) -> bool:
+    """Redact unless told otherwise, or unless the endpoint is on this machine."""
+    if requested is not None:
+        return requested
+    if spec.provider == "ollama" and base_url is None:
+        return False
+    host = urlparse(base_url).hostname if base_url else None
+    return not (host and (host in ("localhost", "::1") or host.startswith("127.")))
+
+
+def _messages(ladder: Ladder, packet: Packet, chunk: Chunk, index: int, n: int,
+              redactor: Redactor | None = None) -> list[dict[str, str]]:
     nonce = packet.sha256[:8]
     system = render("extract_system.md.j2", ladder=ladder, scale=ladder.scale, nonce=nonce,
                     lowest_level=ladder.levels[0])
-    user = render("extract_user.md.j2", text=packet.text[chunk.context_start:chunk.end], nonce=nonce,
+    text = packet.text[chunk.context_start:chunk.end]
+    if redactor is not None:
+        text = redactor.redact(text)
+    user = render("extract_user.md.j2", text=text, nonce=nonce,
                   chunk_index=index, n_chunks=n, overlap=chunk.context_start < chunk.start)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -108,9 +128,9 @@ def _usage_of(response: Any) -> tuple[int, int]:
 
 async def _ask(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Packet, chunk: Chunk,
                index: int, n: int, opts: LLMOptions, store: Store, tally: _Tally,
-               rhash: str) -> tuple[ExtractionAnswer, int]:
+               rhash: str, redactor: Redactor | None = None) -> tuple[ExtractionAnswer, int]:
     """One chunk: transport retries around instructor's validation re-asks."""
-    messages = _messages(ladder, packet, chunk, index, n)
+    messages = _messages(ladder, packet, chunk, index, n, redactor)
     max_tokens = opts.max_tokens
     policy = opts.retry
 
@@ -142,7 +162,7 @@ async def _ask(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Packet, chunk:
                     try:
                         return await _instructor_call(
                             raw, spec, ladder, packet, chunk, messages, max_tokens, opts, store,
-                            tally, rhash, transport_attempt)
+                            tally, rhash, transport_attempt, redactor)
                     except Exception as exc:  # noqa: BLE001 - classified just below
                         if type(exc).__name__ != "IncompleteOutputException":
                             raise
@@ -167,12 +187,13 @@ async def _ask(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Packet, chunk:
 
 async def _instructor_call(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Packet, chunk: Chunk,
                            messages: list[dict[str, str]], max_tokens: int, opts: LLMOptions,
-                           store: Store, tally: _Tally, rhash: str,
-                           transport_attempt: int) -> tuple[ExtractionAnswer, int]:
+                           store: Store, tally: _Tally, rhash: str, transport_attempt: int,
+                           redactor: Redactor | None = None) -> tuple[ExtractionAnswer, int]:
     ctx: dict[str, Any] = {
         "text": packet.text, "scale": ladder.scale, "dimensions": ladder.dimension_ids,
         "flags": ladder.flag_ids, "hint": chunk.start, "attempt": 0,
-        "max_attempts": opts.max_reasks + 1, "dropped": 0}
+        "max_attempts": opts.max_reasks + 1, "dropped": 0,
+        "restore": redactor.restore if redactor is not None else None}
     client = instructor_client(raw, spec.wire, opts.mode)
     started: list[float] = []
     row = {"model": str(spec), "prompt_version": prompt_version(), "ladder_sha256": ladder.sha256,
@@ -195,7 +216,8 @@ async def _instructor_call(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Pa
         tally.input_tokens += inp
         tally.output_tokens += out
         tally.cost_usd += cost
-        dump = response.model_dump(mode="json") if hasattr(response, "model_dump") else str(response)
+        dump = (response.model_dump(mode="json") if hasattr(response, "model_dump")
+                else str(response))
         store.log_call(**row, attempt=transport_attempt * 100 + ctx["attempt"], status="ok",
                        input_tokens=inp, output_tokens=out, duration_ms=elapsed_ms(),
                        cost_usd=cost, response_json=dump)
@@ -260,6 +282,7 @@ async def extract(packet: Packet, ladder: Ladder, model: str, *, target_level: s
     """Assess ``packet`` with an LLM. See ``LLMOptions`` for the options."""
     opts = LLMOptions(**options)
     spec = parse_model(model, base_url=base_url, injected=client is not None)
+    opts.redact = should_redact(spec, base_url, opts.redact)
     store = opts.store or Store()
     rhash = request_hash(spec, ladder, packet, opts)
     if opts.use_cache:
@@ -268,12 +291,13 @@ async def extract(packet: Packet, ladder: Ladder, model: str, *, target_level: s
             return _from_cache(cached, ladder, target_level)
     raw = client if client is not None else make_raw_client(spec, base_url, opts.timeout_s)
     chunks = chunk_packet(packet, opts.token_budget)
+    redactor = Redactor.for_text(packet.text, opts.redact_names) if opts.redact else None
     tally = _Tally()
     answers = []
     try:
         for i, chunk in enumerate(chunks, start=1):
             answer, _ = await _ask(raw, spec, ladder, packet, chunk, i, len(chunks), opts, store,
-                                   tally, rhash)
+                                   tally, rhash, redactor)
             answers.append(answer)
     finally:
         if client is None:  # ours, not the caller's: release its connection pool in this loop
@@ -284,7 +308,7 @@ async def extract(packet: Packet, ladder: Ladder, model: str, *, target_level: s
                   cached=False, dropped_ungrounded=tally.dropped,
                   validation_retries=tally.validation_retries,
                   transport_retries=tally.transport_retries, chunks=len(chunks),
-                  token_budget=opts.token_budget)
+                  token_budget=opts.token_budget, redacted=bool(redactor and redactor.applied))
     assessment = build_assessment(
         ladder, packet, ExtractorInfo(name=NAME, model=str(spec), prompt_version=prompt_version()),
         evidence, flags, target_level=target_level, claimed_levels=claimed, usage=usage)

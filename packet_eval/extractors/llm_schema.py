@@ -18,7 +18,8 @@ from packet_eval.grounding import Span, ground
 
 
 class EvidenceQuote(BaseModel):
-    quote: str = Field(description="Copied character for character from the packet: one sentence or clause.")
+    quote: str = Field(
+        description="Copied character for character from the packet: one sentence or clause.")
     rationale: str = Field(description="Why this shows the behaviour of the chosen ladder cell.")
     level: str = Field(description="The ladder level this quote shows.")
     strength: Literal["strong", "moderate", "weak"]
@@ -30,7 +31,8 @@ class DimensionAnswer(BaseModel):
     dimension: str = Field(description="A dimension id from the ladder.")
     reasoning: str = Field(description="Think first: what does the packet show for this dimension?")
     evidence: list[EvidenceQuote] = Field(default_factory=list)
-    level: str = Field(description="The demonstrated level, from the quoted evidence only; 'none' if there is none.")
+    level: str = Field(
+        description="The demonstrated level, from the quoted evidence only; 'none' if there is none.")
 
 
 class FlagAnswer(BaseModel):
@@ -56,6 +58,8 @@ class ExtractionAnswer(BaseModel):
         dims: set[str] = set(ctx["dimensions"])
         flags: set[str] = set(ctx["flags"])
         hint: int = ctx.get("hint", 0)
+        # Quotes of redacted text come back with placeholders: restore, then ground in the original.
+        restore = ctx.get("restore") or (lambda q: q)
         final = ctx.get("attempt", 1) >= ctx.get("max_attempts", 1)
         problems: list[str] = []
         dropped = 0
@@ -65,20 +69,21 @@ class ExtractionAnswer(BaseModel):
                 problems.append(f"dimensions[{d_i}]: unknown dimension id {dim.dimension!r}")
                 continue
             if dim.level not in scale:
-                problems.append(f"{dim.dimension}: unknown level {dim.level!r} (use one of {scale})")
+                problems.append(
+                    f"{dim.dimension}: unknown level {dim.level!r} (use one of {scale})")
                 continue
             kept_ev = []
             for e_i, ev in enumerate(dim.evidence):
                 if ev.level not in scale:
                     problems.append(f"{dim.dimension} evidence[{e_i}]: unknown level {ev.level!r}")
                     continue
-                ev._spans = ground(ev.quote, text, hint)
+                ev._spans = ground(restore(ev.quote), text, hint)
                 if ev._spans:
                     kept_ev.append(ev)
                 else:
                     dropped += 1
-                    problems.append(f"{dim.dimension} evidence[{e_i}] is not verbatim from the packet: "
-                                    f"{ev.quote[:160]!r}")
+                    problems.append(f"{dim.dimension} evidence[{e_i}] is not verbatim from the "
+                                    f"packet: {ev.quote[:160]!r}")
             dim.evidence = kept_ev
             kept_dims.append(dim)
         kept_flags = []
@@ -86,7 +91,7 @@ class ExtractionAnswer(BaseModel):
             if fl.flag not in flags:
                 problems.append(f"flags[{f_i}]: unknown flag id {fl.flag!r}")
                 continue
-            fl._spans = ground(fl.quote, text, hint)
+            fl._spans = ground(restore(fl.quote), text, hint)
             if fl._spans:
                 kept_flags.append(fl)
             else:

@@ -79,11 +79,12 @@ class Calibration:
     gold_levels: dict[str, str] = field(default_factory=dict)  # packet_id -> calibrator level
     gold_dimensions: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    calibrators: dict[str, str] = field(default_factory=dict)  # packet_id -> who labelled it
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out.pop("gold_dimensions")
-        out.pop("notes")
+        for key in ("gold_dimensions", "notes", "calibrators", "gold_levels"):
+            out.pop(key)
         return out
 
 
@@ -156,6 +157,7 @@ def compare(labels: Iterable[Label], predictions: Iterable[tuple[Assessment, str
         cal.gold_levels[a.packet_id] = label.level
         cal.gold_dimensions[a.packet_id] = {d: dl.level for d, dl in label.dimensions.items()}
         cal.notes[a.packet_id] = label.notes
+        cal.calibrators[a.packet_id] = label.calibrator
         diff = _diff(ladder, label, a, by_packet.get(a.packet_id, []))
         if diff.steps != 0 or diff.max_dimension_steps >= MAJOR_DIMENSION_STEPS:
             disagreements.append(diff)

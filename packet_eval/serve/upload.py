@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,15 +52,18 @@ class _InMemoryMultiPartParser(MultiPartParser):
     spool_max_size = 0
 
 
-def too_large(limit: int, size: int | None = None) -> UploadRejected:
-    got = f"is {size:,} bytes" if size is not None else "is larger than that"
+def too_large(limit: int, size: int | None = None, *, declared: bool = False) -> UploadRejected:
+    if size is None:
+        got = "is larger than that"
+    else:
+        got = f"is {'about ' if declared else ''}{size:,} bytes"
     return UploadRejected(413, "File too large",
                           f"Uploads are limited to {limit:,} bytes and this one {got}. "
                           "Trim the packet, or paste only the part you want assessed.")
 
 
 async def _limited(stream: AsyncIterator[bytes], limit: int, max_bytes: int
-                   ) -> AsyncIterator[bytes]:
+                   ) -> AsyncGenerator[bytes, None]:
     seen = 0
     async for chunk in stream:
         seen += len(chunk)
@@ -79,7 +82,7 @@ async def read_submission(request: Request, max_bytes: int) -> Submission:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         # Refuse before reading a byte of the body.
-        raise too_large(max_bytes, int(declared))
+        raise too_large(max_bytes, int(declared), declared=True)
     ctype = request.headers.get("content-type", "")
     stream = _limited(request.stream(), limit, max_bytes)
     parser: FormParser | MultiPartParser
@@ -144,9 +147,10 @@ async def packet_from_submission(sub: Submission) -> Packet:
     name = safe_filename(sub.filename)
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
+        kind = suffix or "(no extension)"
         raise UploadRejected(415, "Unsupported file type",
-                             f"{sub.filename}: '{suffix or '(no extension)'}' files cannot be read. "
-                             f"Upload one of {', '.join(SUPPORTED_SUFFIXES)}, or paste the text.")
+                             f"{sub.filename}: '{kind}' files cannot be read. Upload one of "
+                             f"{', '.join(SUPPORTED_SUFFIXES)}, or paste the text.")
     with tempfile.TemporaryDirectory(prefix="packet-eval-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(sub.data)

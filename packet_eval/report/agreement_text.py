@@ -1,0 +1,133 @@
+"""``packet-eval agreement`` as terminal text or markdown (the JSON form is ``Calibration.to_dict``).
+
+Both lead with the headline numbers a committee asks about (exact and within-one
+agreement, weighted kappa with its interval), then per-dimension kappa, evidence
+and flag agreement, and end with the disagreements to discuss, largest first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from packet_eval.ladder import Ladder
+from packet_eval.report.calibration import Calibration, Disagreement
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.0f}%"
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def _ci(pair: list[float] | None, pct: bool = False) -> str:
+    if not pair:
+        return ""
+    return f" (95% CI {_pct(pair[0])}\u2013{_pct(pair[1])})" if pct else \
+        f" (95% CI {_num(pair[0])}\u2013{_num(pair[1])})"
+
+
+def _headline(cal: Calibration) -> list[str]:
+    r: dict[str, Any] = cal.report or {}
+    o, ci = r.get("overall", {}), r.get("ci", {})
+    ev = r.get("evidence", {})
+    who = f"calibrator {cal.calibrator}" if cal.calibrator else "the first label of each packet"
+    lines = [
+        f"{cal.n_compared} packet(s) compared with {who}"
+        + (f"; {len(cal.labelled_not_assessed)} labelled packet(s) not assessed" if cal.labelled_not_assessed else "")
+        + (f"; {cal.assessed_not_labelled} assessed packet(s) without a label" if cal.assessed_not_labelled else ""),
+        f"exact level {_pct(o.get('exact_accuracy'))}{_ci(ci.get('exact_accuracy'), True)}, "
+        f"within one {_pct(o.get('within_one_accuracy'))}, mean error {_num(o.get('mean_absolute_error'))} "
+        f"step(s)",
+        f"weighted kappa {_num(o.get('kappa_quadratic'))}{_ci(ci.get('kappa_quadratic'))}, "
+        f"kappa {_num(o.get('kappa'))}, ordinal alpha {_num(o.get('alpha_ordinal'))}",
+        f"evidence recall {_pct(ev.get('recall'))}, precision {_pct(ev.get('precision'))} "
+        f"({ev.get('gold_spans', 0)} calibrator span(s), {ev.get('pred_spans', 0)} tool span(s))",
+    ]
+    if cal.missing_text:
+        lines.append(f"{len(cal.missing_text)} packet file(s) not found or changed: their "
+                     "calibrator evidence could not be located, so evidence recall reads low")
+    return lines
+
+
+def _dims(d: Disagreement, ladder: Ladder) -> str:
+    return ", ".join(f"{ladder.dimension(x.dimension).name} {x.calibrator}\u2192{x.tool}"
+                     for x in d.dimensions) or "\u2014"
+
+
+def render_text(cal: Calibration, ladder: Ladder, console: Console) -> None:
+    """Print the comparison as rich tables."""
+    console.print("[bold]Agreement with the committee's calibrators[/]")
+    for line in _headline(cal):
+        console.print(f"  {line}", highlight=False)
+    r = cal.report or {}
+    table = Table(title="By dimension", title_justify="left")
+    for col in ("dimension", "n", "exact", "weighted kappa"):
+        table.add_column(col, justify="left" if col == "dimension" else "right")
+    for d in ladder.dimensions:
+        s = r.get("dimensions", {}).get("per_dimension", {}).get(d.id, {})
+        table.add_row(d.name, str(s.get("n", 0)), _pct(s.get("exact_accuracy")),
+                      _num(s.get("kappa_quadratic")))
+    console.print(table)
+    flags = {f: s for f, s in r.get("flags", {}).items() if s.get("support") or s.get("precision") is not None}
+    if flags:
+        ft = Table(title="Flags", title_justify="left")
+        for col in ("flag", "precision", "recall", "F1", "calibrator count"):
+            ft.add_column(col, justify="left" if col == "flag" else "right")
+        for f, s in flags.items():
+            ft.add_row(f, _num(s["precision"]), _num(s["recall"]), _num(s["f1"]), str(s["support"]))
+        console.print(ft)
+    console.print(f"[bold]Disagreements to discuss[/] ({len(cal.disagreements)}; "
+                  f"{cal.n_minor} more differ by one step on a dimension only)")
+    if not cal.disagreements:
+        console.print("  none: overall levels match and no dimension is two or more steps apart")
+        return
+    dt = Table(show_lines=False)
+    dt.add_column("packet", no_wrap=True)
+    dt.add_column("calibrator", no_wrap=True)
+    dt.add_column("tool", no_wrap=True)
+    dt.add_column("\u0394", justify="right", no_wrap=True)
+    dt.add_column("dimensions apart (calibrator\u2192tool)")
+    dt.add_column("flags")
+    for d in cal.disagreements:
+        flags_txt = " ".join([f"-{f}" for f in d.flags_missed] + [f"+{f}" for f in d.flags_extra])
+        dims = ", ".join(f"{x.dimension} {x.calibrator}\u2192{x.tool}" for x in d.dimensions)
+        dt.add_row(d.packet_id, d.calibrator_level, d.tool_level,
+                   f"{d.steps:+d}" if d.steps else "0", dims or "\u2014", flags_txt)
+    console.print(dt)
+    console.print("[dim]\u0394 = tool minus calibrator, in levels. -flag: the calibrator raised it, "
+                  "the tool did not; +flag: the other way round.[/]")
+
+
+def _cell(s: str) -> str:
+    return " ".join(s.split()).replace("|", "\\|")
+
+
+def render_markdown(cal: Calibration, ladder: Ladder) -> str:
+    """The comparison as markdown, for meeting notes."""
+    r = cal.report or {}
+    lines = ["# Agreement with the committee's calibrators", ""]
+    lines += [f"- {line}" for line in _headline(cal)] + [""]
+    lines += ["## By dimension", "", "| dimension | n | exact | weighted kappa |", "|---|---:|---:|---:|"]
+    for d in ladder.dimensions:
+        s = r.get("dimensions", {}).get("per_dimension", {}).get(d.id, {})
+        lines.append(f"| {d.name} | {s.get('n', 0)} | {_pct(s.get('exact_accuracy'))} | "
+                     f"{_num(s.get('kappa_quadratic'))} |")
+    lines += ["", f"## Disagreements to discuss ({len(cal.disagreements)})", ""]
+    if not cal.disagreements:
+        lines += ["None: overall levels match and no dimension is two or more steps apart.", ""]
+        return "\n".join(lines)
+    lines += ["| packet | calibrator | tool | \u0394 | dimensions apart | flags | notes |",
+              "|---|---|---|---:|---|---|---|"]
+    for d in cal.disagreements:
+        flags_txt = " ".join([f"\u2212{f}" for f in d.flags_missed] + [f"+{f}" for f in d.flags_extra])
+        lines.append(f"| {d.packet_id} | {d.calibrator_level} ({_cell(d.calibrator)}) | {d.tool_level} "
+                     f"| {d.steps:+d} | {_cell(_dims(d, ladder))} | {flags_txt} | "
+                     f"{_cell(d.notes)[:200]} |")
+    lines += ["", "\u0394 = tool minus calibrator, in levels; \u2212flag: raised by the calibrator "
+              "only; +flag: raised by the tool only.", ""]
+    return "\n".join(lines)

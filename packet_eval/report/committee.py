@@ -1,0 +1,207 @@
+"""The committee report: one self-contained HTML file for a whole run.
+
+It is built for a calibration meeting: headline numbers first (packets, failures,
+flags, targets met, agreement, cost), then where the tool and the committee's
+calibrators disagree (when labels are given), then every candidate in a sortable
+table whose per-dimension levels form a heatmap, and behind each row a
+drill-down with the evidence highlighted in the packet text.
+
+Drill-downs reuse the single-assessment view's pieces (``render.html.view_model``,
+the highlight segmenter and the ``mark.ev`` / ``data-ev`` markup and styles), so an
+evidence id means the same thing in both. Each drill-down is rendered into an
+inert ``<template>`` and only cloned into the page when opened, and the file is
+written by streaming the template (``Template.generate``) while assessments are
+read one at a time, so a cycle of thousands of packets neither bloats the open
+page nor the memory of the process writing it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from packet_eval.ladder import Ladder
+from packet_eval.pricing import BATCH_DISCOUNT, UPDATED
+from packet_eval.render.html import environment, view_model
+from packet_eval.report.calibration import Calibration
+from packet_eval.schema import Assessment
+
+# Sequential blues, light to dark: more demonstrated level reads as more ink. Blue-only ramps
+# stay readable for the common colour-vision deficiencies, and every cell also carries its name.
+_STOPS = [(219, 234, 254), (147, 197, 253), (59, 130, 246), (30, 64, 175)]
+_NONE_BG = "#f1f5f9"
+
+
+def _ramp(t: float) -> tuple[int, int, int]:
+    pos = t * (len(_STOPS) - 1)
+    i = min(int(pos), len(_STOPS) - 2)
+    f = pos - i
+    a, b = _STOPS[i], _STOPS[i + 1]
+    return (round(a[0] + (b[0] - a[0]) * f), round(a[1] + (b[1] - a[1]) * f),
+            round(a[2] + (b[2] - a[2]) * f))
+
+
+def level_colours(scale: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Level -> (background, text colour) for heatmap cells; ``none`` is a neutral grey."""
+    out = {scale[0]: (_NONE_BG, "#64748b")}
+    steps = max(1, len(scale) - 2)
+    for i, lv in enumerate(scale[1:]):
+        rgb = _ramp(i / steps)
+        # Relative luminance decides the text colour so every cell stays readable.
+        lum = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+        out[lv] = ("#{:02x}{:02x}{:02x}".format(*rgb), "#0f172a" if lum > 140 else "#ffffff")
+    return out
+
+
+def _short_source(source: str) -> str:
+    """The file's folder and name: enough to find it, short enough for a table cell."""
+    p = Path(source)
+    return str(Path(p.parent.name) / p.name) if p.parent.name else p.name
+
+
+def _charts(rows: Sequence[Mapping[str, Any]], ladder: Ladder) -> dict[str, Any]:
+    done = [r for r in rows if r["status"] == "done"]
+    levels = Counter(r["level"] for r in done)
+    top = max(levels.values(), default=0) or 1
+    dist = [{"level": lv, "n": levels.get(lv, 0), "pct": 100 * levels.get(lv, 0) / top}
+            for lv in ladder.scale]
+    flag_counts: Counter[str] = Counter()
+    for r in done:
+        flag_counts.update(f for f in r["flags"].split(";") if f)
+    ftop = max(flag_counts.values(), default=0) or 1
+    flags = [{"flag": f.id, "name": f.name, "n": flag_counts.get(f.id, 0),
+              "pct": 100 * flag_counts.get(f.id, 0) / ftop} for f in ladder.flags]
+    targeted = [r for r in done if r["target_level"]]
+    met = sum(1 for r in targeted if r["meets_target"])
+    common_target = Counter(r["target_level"] for r in targeted).most_common(1)
+    mid = common_target[0][0] if common_target else ladder.levels[len(ladder.levels) // 2]
+    rank = ladder.rank
+    by_dim = []
+    for d in ladder.dimensions:
+        counts = Counter(r.get(d.id) for r in done)
+        n = len(done) or 1
+        by_dim.append({"id": d.id, "name": d.name,
+                       "segments": [{"level": lv, "n": counts.get(lv, 0),
+                                     "pct": 100 * counts.get(lv, 0) / n} for lv in ladder.scale],
+                       "above": sum(c for lv, c in counts.items()
+                                    if lv in rank and rank[lv] >= rank[mid])})
+    targets = {r["target_level"] for r in rows}
+    return {"distribution": dist, "flags": flags, "targeted": len(targeted), "met": met,
+            "targets_vary": len(targets) > 1,
+            "one_target": next(iter(targets)) if len(targets) == 1 else None,
+            "flagged": sum(1 for r in done if r["n_flags"]), "by_dimension": by_dim,
+            "mid_level": mid}
+
+
+def _row_view(i: int, r: Mapping[str, Any], ladder: Ladder, cal: Calibration | None
+              ) -> dict[str, Any]:
+    rank = ladder.rank
+    target = r["target_level"]
+    dims = []
+    for d in ladder.dimension_ids:
+        lv = r.get(d)
+        dims.append({"id": d, "level": lv, "rank": rank[lv] if lv in rank else -1,
+                     "n": r.get(f"{d}_evidence") or 0,
+                     "below": bool(lv in rank and target and rank[lv] < rank[target])})
+    gold = cal.gold_levels.get(r["packet_id"]) if cal else None
+    delta = rank[r["level"]] - rank[gold] if gold and r["level"] in rank else None
+    return {**r, "idx": i, "dims": dims, "short_source": _short_source(r["source"]),
+            "level_rank": rank.get(r["level"], -1) if r["level"] else -1,
+            "target_rank": rank.get(target, -1) if target else -1,
+            "flag_list": [f for f in r["flags"].split(";") if f], "gold": gold, "delta": delta,
+            "gold_rank": rank.get(gold, -1) if gold else -1}
+
+
+def _drilldowns(items: Iterator[tuple[int, Assessment, str | None]], ladder: Ladder,
+                cal: Calibration | None, heat: Mapping[str, tuple[str, str]]
+                ) -> Iterator[dict[str, Any]]:
+    """Each packet's drill-down HTML, rendered one at a time as the report is written."""
+    template = environment().get_template("report_drilldown.html.j2")
+    colours = dict(zip(ladder.dimension_ids, dimension_colours(ladder), strict=True))
+    by_packet = {d.packet_id: d for d in cal.disagreements} if cal else {}
+    for idx, a, text in items:
+        has_text = text is not None and not a.ungrounded(text)
+        ctx = view_model(a, ladder, text) if has_text and text is not None else {
+            "a": a, "ladder": ladder, "colours": colours}
+        gold = cal.gold_levels.get(a.packet_id) if cal else None
+        dis = by_packet.get(a.packet_id)
+        dd = {"has_text": has_text, "gold": gold,
+              "gold_dims": cal.gold_dimensions.get(a.packet_id, {}) if cal else {},
+              "notes": cal.notes.get(a.packet_id) if cal else None,
+              "calibrator": cal.calibrators.get(a.packet_id) if cal else None,
+              "flags_missed": dis.flags_missed if dis else [],
+              "flags_extra": dis.flags_extra if dis else []}
+        yield {"idx": idx, "html": template.render(**ctx, dd=dd, heat=heat)}
+
+
+def write_committee_report(
+    path: str | Path,
+    *,
+    ladder: Ladder,
+    rows: Sequence[Mapping[str, Any]],
+    run: Mapping[str, Any],
+    drilldowns: Iterator[tuple[int, Assessment, str | None]],
+    calibration: Calibration | None = None,
+    failures: Sequence[Mapping[str, Any]] = (),
+    title: str = "Promotion cycle: committee report",
+) -> Path:
+    """Render the report to ``path`` (via a temp file and rename) and return it.
+
+    Args:
+        path: where to write report.html.
+        ladder: the ladder the run used.
+        rows: one summary row per packet (as in summary.csv), in run order.
+        run: the run's BatchSummary as a dict (model, cost, stop reason, ...).
+        drilldowns: (row index, Assessment, packet text or None) for each assessed
+            packet, consumed lazily while the file is written.
+        calibration: the comparison with the committee's labels, if any.
+        failures: unresolved failures (errors.jsonl entries).
+        title: the page title.
+    """
+    target = Path(path)
+    colours = level_colours(ladder.scale)
+    views = [_row_view(i, r, ladder, calibration) for i, r in enumerate(rows)]
+    done = [r for r in rows if r["status"] == "done"]
+    totals = {
+        "cost": sum(r["cost_usd"] or 0.0 for r in done),
+        "input_tokens": sum(r["input_tokens"] or 0 for r in done),
+        "output_tokens": sum(r["output_tokens"] or 0 for r in done),
+        "calls": sum(r["calls"] or 0 for r in done),
+        "cached": sum(1 for r in done if r["cached"]),
+        "evidence": sum(r["evidence_total"] or 0 for r in done),
+    }
+    ctx = {
+        "title": title, "ladder": ladder, "scale": ladder.scale, "rank": ladder.rank,
+        "heat": colours, "rows": views, "n_done": len(done), "run": run, "totals": totals,
+        "charts": _charts(rows, ladder), "cal": calibration,
+        "agreement": calibration.report if calibration else None,
+        "failures": failures, "pricing_updated": UPDATED, "batch_discount": BATCH_DISCOUNT,
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "drilldowns": _drilldowns(drilldowns, ladder, calibration, colours),
+        "pid_idx": {}, "dis_ids": set(), "cal_cm_max": 1,
+    }
+    for v in views:
+        ctx["pid_idx"].setdefault(v["packet_id"], v["idx"])
+    if calibration is not None:
+        ctx["dis_ids"] = {d.packet_id for d in calibration.disagreements}
+        if calibration.report:
+            cm = calibration.report["overall"]["confusion_matrix"]
+            ctx["cal_cm_max"] = max([n for row in cm.values() for n in row.values()] + [1])
+    template = environment().get_template("report_committee.html.j2")
+    tmp = target.with_name(target.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for piece in template.generate(**ctx):
+            fh.write(piece)
+    os.replace(tmp, target)
+    return target
+
+
+def dimension_colours(ladder: Ladder) -> list[str]:
+    """The per-dimension highlight colours of the single-assessment view, in ladder order."""
+    from packet_eval.render.html import PALETTE
+
+    return [PALETTE[i % len(PALETTE)] for i in range(len(ladder.dimensions))]

@@ -1,0 +1,103 @@
+"""PII redaction: nothing personal reaches an external provider, and evidence still grounds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+import packet_eval
+from packet_eval.extractors.llm import should_redact
+from packet_eval.ladder import load_ladder
+from packet_eval.packet import packet_from_text
+from packet_eval.providers import ModelSpec
+from packet_eval.redact import Redactor
+from packet_eval.store import Store
+from tests.fakes.llm_server import FakeLLMServer, handler
+
+PACKET = """# Promotion packet: Amara Nwosu — Senior AI Engineer
+
+Nominated by Jiří Novák, Engineering Manager (jiri.novak@example.org, +44 20 7946 0958).
+Employee ID: EMP-482913. Design doc: https://wiki.example.internal/evals/harness
+
+## Eval design
+
+I built the failure-mode eval harness that every change to the assistant now runs against.
+I paired with Søren on the labelling guide, and Søren’s review caught 40 mislabelled cases.
+
+> “Amara found that a fifth of our model errors were eval errors.” — Priya Raman, Staff Engineer
+
+## Production
+
+I traced the citation failures to a stale index shard and added a freshness check.
+"""
+SECRETS = ["Amara", "Nwosu", "Jiří", "Novák", "jiri.novak@example.org", "7946", "EMP-482913",
+           "wiki.example.internal", "Søren", "Priya", "Raman"]
+
+
+def test_redactor_masks_every_kind_consistently():
+    r = Redactor.for_text(PACKET)
+    out = r.redact(PACKET)
+    for s in SECRETS:
+        assert s not in out, s
+    assert out.count("[PERSON_") >= 5
+    # The same person always gets the same placeholder, and restore inverts redact.
+    assert len({v for k, v in r.mapping.items() if k == "Amara"}) == 1
+    assert r.restore(out) == PACKET
+    # Facts survive: redaction masks people, not evidence.
+    assert "stale index shard" in out and "failure-mode eval harness" in out
+
+
+def test_listed_names_are_masked_even_in_free_prose():
+    text = "I worked on the harness; later Bartholomew approved the plan."
+    assert "Bartholomew" in Redactor.for_text(text).redact(text)
+    assert "Bartholomew" not in Redactor.for_text(text, ["Bartholomew"]).redact(text)
+
+
+@pytest.mark.parametrize(("provider", "base_url", "requested", "expected"), [
+    ("openai", None, None, True), ("anthropic", None, None, True),
+    ("openai", "https://vllm.internal.example:8000/v1", None, True),
+    ("openai", "http://127.0.0.1:8000/v1", None, False), ("compatible", "http://localhost:1234/v1", None, False),
+    ("ollama", None, None, False), ("openai", "http://127.0.0.1:8000/v1", True, True),
+    ("openai", None, False, False),
+])
+def test_redaction_is_on_for_external_endpoints_by_default(provider, base_url, requested, expected):
+    assert should_redact(ModelSpec(provider, "m"), base_url, requested) is expected
+
+
+def _quote_first_named_sentence(req: dict) -> dict:
+    """Answer like a model that quotes the (redacted) text it was sent, placeholders and all."""
+    user = req["messages"][-1]["content"]
+    line = next(ln for ln in user.splitlines() if "review caught" in ln)
+    ladder = load_ladder()
+    dims = [{"dimension": d, "reasoning": "r", "evidence": [], "level": "none"} for d in ladder.dimension_ids]
+    dims[0]["evidence"] = [{"quote": line.split(", and")[0], "rationale": "r", "level": "mid",
+                            "strength": "moderate", "attribution": "individual"}]
+    dims[0]["level"] = "mid"
+    return {"dimensions": dims, "flags": []}
+
+
+def test_no_personal_data_reaches_the_provider_and_evidence_still_grounds(tmp_path, monkeypatch):
+    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path))
+    pkt = packet_from_text(PACKET, "amara")
+    with FakeLLMServer() as srv:
+        srv.script([handler(_quote_first_named_sentence)])
+        a = asyncio.run(packet_eval.assess_async(pkt, model="openai/gpt-test", base_url=srv.openai_base_url,
+                                                 redact=True, use_cache=False))
+        sent = b"".join(r.body for r in srv.requests).decode("utf-8")
+    for s in SECRETS:
+        assert s not in sent, f"{s!r} reached the provider"
+    assert "[PERSON_" in sent
+    assert a.usage.redacted is True
+    a.check_grounded(pkt.text)
+    [ev] = a.dimensions["eval_design"].evidence
+    assert ev.quote.startswith("I paired with Søren")  # restored and grounded in the original
+    logged = json.dumps([r for r in Store().recent_calls(10)])
+    import sqlite3
+
+    with sqlite3.connect(Store().path) as db:  # the stored request must be the redacted one
+        requests = [row[0] for row in db.execute("SELECT request_json FROM calls")]
+    assert requests
+    for s in SECRETS:
+        assert s not in logged and all(s not in (q or "") for q in requests), s

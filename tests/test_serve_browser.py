@@ -1,0 +1,260 @@
+"""End to end: ``packet-eval serve`` in a subprocess, driven by real headless Chromium.
+
+Uploads a dev-split golden packet and checks what a reader sees against the
+Assessment for the same file: one highlight per evidence item whose pieces
+join to its quote, and exactly the expected gap dimensions. Saves screenshots
+(artifacts/screenshots/, and docs/img/serve-result.png for the README).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from packet_eval import assess
+from packet_eval.ladder import load_ladder
+from packet_eval.packet import load_packet
+from packet_eval.render.highlight import items_of
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "artifacts" / "screenshots"
+README_IMG = ROOT / "docs" / "img" / "serve-result.png"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Registers `serve` the way cli.py does, for checkouts where cli.py does not yet.
+LAUNCH = "from packet_eval import cli, cli_serve; cli_serve.register(cli.app); cli.app()"
+JOIN_HIGHLIGHTS = """() => {
+  const out = {};
+  for (const m of document.querySelectorAll('#packet mark[data-ev]'))
+    out[m.dataset.ev] = (out[m.dataset.ev] || '') + m.textContent;
+  return out;
+}"""
+
+if not CHROMIUM.exists() and os.environ.get("CI") != "true":
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium",
+                allow_module_level=True)
+
+
+def dev_packet() -> Path:
+    """The first dev-split golden packet that exists as markdown."""
+    golden = ROOT / "datasets" / "golden"
+    for pid in json.loads((golden / "splits.json").read_text(encoding="utf-8"))["dev"]:
+        path = golden / "packets" / f"{pid}.md"
+        if path.exists():
+            return path
+    raise AssertionError("no dev packet with a .md file")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_command(port: int, env: dict[str, str]) -> list[str]:
+    args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--model", "baseline"]
+    script = Path(sys.executable).with_name("packet-eval")
+    if script.exists() and subprocess.run([str(script), "serve", "--help"], env=env,
+                                          capture_output=True, timeout=60).returncode == 0:
+        return [str(script), *args]
+    return [sys.executable, "-c", LAUNCH, *args]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "PACKET_EVAL_MODEL")}
+    env["PACKET_EVAL_HOME"] = str(home)
+    port = free_port()
+    log = home / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(serve_command(port, env), env=env, stdout=out,
+                                stderr=subprocess.STDOUT, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"serve exited {proc.returncode}: {log.read_text()}")
+            try:
+                with urllib.request.urlopen(url + "/", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"serve did not answer on {url}: {log.read_text()}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.fixture(scope="module")
+def case():
+    """The packet, a target one level above what it shows, and its Assessment at that target."""
+    path = dev_packet()
+    ladder = load_ladder()
+    demonstrated = assess(path, model="baseline").level
+    assert demonstrated != ladder.levels[-1], "need a packet below the top level"
+    target = ladder.scale[ladder.rank[demonstrated] + 1]
+    return {"path": path, "ladder": ladder, "target": target,
+            "a": assess(path, model="baseline", target_level=target),
+            "senior": assess(path, model="baseline", target_level="senior")}
+
+
+@pytest.fixture(scope="module")
+def browser(case):
+    # Depends on `case` so every assess() (asyncio.run) happens before Playwright's
+    # sync API starts its own event loop in this thread.
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def test_upload_shows_every_evidence_span_and_the_gaps(server, case, page):
+    path, ladder, target, a = case["path"], case["ladder"], case["target"], case["a"]
+    rank = ladder.rank
+    expected_gaps = {d for d, f in a.dimensions.items() if rank[f.level] < rank[target]}
+    assert expected_gaps and expected_gaps == {g.dimension for g in a.gaps}
+
+    page.goto(server + "/")
+    page.set_input_files("#file", str(path))
+    page.select_option("#target_level", target)
+    page.select_option("#model", "baseline")
+    # Hold the response back to see the progress state the engineer sees on a slow model.
+    held = []
+
+    def hold(route):
+        held.append(route)
+
+    page.route("**/assess", hold)
+    page.click("#submit")
+    page.wait_for_selector("#progress:not([hidden])")
+    assert page.is_disabled("#submit")
+    assert "Uploading" in page.inner_text("#progress") or "Reading" in page.inner_text("#progress")
+    while not held:
+        page.wait_for_timeout(20)
+    page.screenshot(path=str(_shot("serve-progress.png")))
+    held[0].continue_()
+    page.unroute("**/assess", hold)
+    page.wait_for_selector("#summary", timeout=60_000)
+    assert page.url == server + "/", "the result should be swapped in, not navigated to"
+
+    joined = page.evaluate(JOIN_HIGHLIGHTS)
+    text = load_packet(path).text
+    expected = {i.key: text[i.start:i.end] for i in items_of(a) if i.kind == "evidence"}
+    assert len(joined) == a.evidence_count() == len(expected)
+    assert joined == expected
+    assert sorted(joined.values()) == sorted(ev.quote for f in a.dimensions.values()
+                                             for ev in f.evidence)
+
+    gaps = page.eval_on_selector_all("#gaps li[data-dimension]",
+                                     "els => els.map(e => e.dataset.dimension)")
+    assert sorted(gaps) == sorted(expected_gaps)
+    note = page.inner_text("#privacy-note")
+    assert "baseline" in note and "Nothing left this machine" in note
+    assert page.inner_text("#overall-level") == a.level
+
+    # Clicking a hygiene item scrolls to its span, marks it and explains it.
+    if a.flags:
+        page.click("#hygiene button.jump >> nth=0")
+        page.wait_for_selector("#pop:not([hidden])")
+        assert page.locator('#packet mark.sel[data-fl="fl-0"]').count() >= 1
+        assert a.flags[0].rationale in page.inner_text("#pop")
+        page.keyboard.press("Escape")
+    # Screenshots from the top of the page, with one evidence span's details open.
+    page.keyboard.press("Escape")
+    page.evaluate("() => { scrollTo(0, 0); document.getElementById('packet').scrollTop = 0; }")
+    page.screenshot(path=str(_shot("serve-result-full.png")), full_page=True)
+    first = page.locator("#packet mark[data-ev] >> nth=0")
+    # Bring the span near the top of the packet box so its details open below it.
+    first.evaluate("m => { document.getElementById('packet').scrollTop = m.offsetTop - 60; }")
+    first.click()
+    page.wait_for_selector("#pop:not([hidden])")
+    key = first.get_attribute("data-ev")
+    dim = next(i.dimension for i in items_of(a) if i.key == key)
+    assert ladder.dimension(dim).name in page.inner_text("#pop")
+    shot = _shot("serve-result.png")
+    page.screenshot(path=str(shot))
+    README_IMG.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, README_IMG)
+
+
+def test_bad_uploads_show_an_in_page_error(server, page, tmp_path):
+    page.goto(server + "/")
+    binary = tmp_path / "scan.md"
+    binary.write_bytes(bytes(range(256)) * 16)
+    page.set_input_files("#file", str(binary))
+    page.click("#submit")
+    page.wait_for_selector("#form-error:not([hidden])")
+    message = page.inner_text("#form-error")
+    assert "Could not read this packet" in message and "scan.md" in message
+    assert "binary" in message
+    assert "Traceback" not in page.content()
+    page.screenshot(path=str(_shot("serve-error.png")))
+
+    big = tmp_path / "huge.md"
+    big.write_bytes(b"I built it. " * 200_000)
+    page.set_input_files("#file", str(big))
+    page.click("#submit")
+    page.wait_for_function(
+        "() => document.getElementById('form-error').innerText.includes('File too large')")
+
+    page.set_input_files("#file", [])
+    page.fill("#text", "")
+    page.click("#submit")
+    page.wait_for_function(
+        "() => document.getElementById('form-error').innerText.includes('Nothing to assess')")
+
+
+def test_the_form_works_without_javascript(server, case, browser):
+    path, a = case["path"], case["senior"]
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(server + "/")
+        page.set_input_files("#file", str(path))
+        page.select_option("#target_level", "senior")
+        with page.expect_navigation():
+            page.click("#submit")
+        assert page.url == server + "/assess"
+        ids = set(page.eval_on_selector_all("#packet mark[data-ev]",
+                                            "els => els.map(e => e.dataset.ev)"))
+        assert len(ids) == a.evidence_count()
+    finally:
+        context.close()
+
+
+def _shot(name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS / name
