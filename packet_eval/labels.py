@@ -60,7 +60,7 @@ def _check_record(obj: Any, ladder: Ladder) -> list[str]:
     if missing:
         errs.append(f"missing key(s): {', '.join(sorted(missing))}")
     if extra:
-        errs.append(f"unknown key(s): {', '.join(sorted(extra))}")
+        errs.append(f"unknown key(s): {', '.join(sorted(repr(k) for k in extra))}")
     if missing:
         return errs
     for key in ("packet_id", "calibrator"):
@@ -87,7 +87,7 @@ def _check_record(obj: Any, ladder: Ladder) -> list[str]:
             errs.append(f"dimensions.{d} is missing (all {len(ladder.dimension_ids)} are required)")
     for d, v in dims.items():
         if d not in ladder.dimension_ids:
-            errs.append(f"dimensions.{d} is not a ladder dimension")
+            errs.append(f"dimensions[{d!r}] is not a ladder dimension")
             continue
         if not isinstance(v, dict) or set(v) != {"level", "evidence"}:
             errs.append(f"dimensions.{d} must have exactly 'level' and 'evidence'")
@@ -98,7 +98,7 @@ def _check_record(obj: Any, ladder: Ladder) -> list[str]:
         if not isinstance(ev, list) or not all(isinstance(q, str) and q.strip() for q in ev):
             errs.append(f"dimensions.{d}.evidence must be a list of non-empty strings")
         elif v["level"] != NONE and not ev:
-            errs.append(f"dimensions.{d} is rated {v['level']} but has no evidence")
+            errs.append(f"dimensions.{d} is rated {v['level']!r} but has no evidence")
     return errs
 
 
