@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from packet_eval.api import BASELINE, DEFAULT_ANTHROPIC_MODEL, DEFAULT_OPENAI_MODEL, default_model
+from packet_eval.api import BASELINE, DEFAULT_ANTHROPIC_MODEL, DEFAULT_OPENAI_MODEL
 from packet_eval.errors import ConfigError, PacketEvalError, ProviderError
 from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.packet import Packet
@@ -98,7 +98,8 @@ def create_app(model: str | None = None, ladder_path: str | Path | None = None,
     choices = tuple(model_choices(model))
     levels = ladder.levels
     settings = Settings(
-        ladder=ladder, models=choices, default_model=model or default_model()[0],
+        # Private by default: preselect the offline baseline unless --model says otherwise.
+        ladder=ladder, models=choices, default_model=model or BASELINE,
         # The level below the top is the most common ask (senior on the built-in ladder).
         default_target=levels[-2] if len(levels) > 1 else levels[0],
         max_upload_bytes=max_upload_bytes)
