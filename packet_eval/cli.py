@@ -17,8 +17,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from packet_eval.errors import PacketEvalError
+from packet_eval.errors import ConfigError, PacketEvalError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   pretty_exceptions_show_locals=False,
@@ -34,7 +35,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    # Messages carry file names, which may contain [brackets]: never read them as markup.
+    err.print(f"[red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -91,6 +93,9 @@ def preview(
     from packet_eval.render import render_html, render_markdown, render_text
 
     lad = load_ladder(ladder)
+    if target_level is not None and target_level not in lad.scale:
+        raise ConfigError(f"--target-level {target_level!r} is not a level of {lad.id} "
+                          f"({', '.join(lad.scale)})")
     pkt = load_packet(packet)
     # --diff OLD: read the older draft first so a bad path fails before any LLM call.
     old_pkt = load_packet(diff_old) if diff_old is not None else None
@@ -218,7 +223,7 @@ def dataset_check(
 
     problems = check_dataset(directory, load_ladder(ladder))
     for p in problems:
-        err.print(f"[red]error:[/] {p}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(str(p))}", highlight=False, soft_wrap=True)
     if problems:
         raise typer.Exit(1)
     out.print(f"{directory}: ok")

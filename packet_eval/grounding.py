@@ -40,7 +40,9 @@ _FOLD = {
 # Markdown emphasis and code markers carry no words; dropping them lets
 # "I **built** it" match "I built it".
 _DROP = set("*_~") | {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
-_ELLIPSIS = re.compile(r"\s*(?:\.\s?\.\s?\.|\u2026)\s*")
+# A closing mark just before an ellipsis and an opening one just after it are left
+# over from quoting each part ('"A" ... "B"'), so they go with the ellipsis.
+_ELLIPSIS = re.compile(r"[\"'\u201d\u2019]?\s*(?:\.\s?\.\s?\.|\u2026)\s*[\"'\u201c\u2018]?")
 
 
 @dataclass(frozen=True)
@@ -208,8 +210,8 @@ def ground(quote: str, text: str, hint: int = 0) -> list[Span]:
     A quote with an ellipsis yields one span per part that grounds; parts that
     are too short to prove anything on their own are dropped.
     """
-    quote = _unwrap(quote.strip())  # wrapping marks belong to the whole quote, not its parts
-    parts = split_ellipsis(quote) if _ELLIPSIS.search(quote) else [quote]
+    # Marks wrapping the whole quote belong to it, not to its first and last parts.
+    parts = split_ellipsis(_unwrap(quote.strip())) if _ELLIPSIS.search(quote) else [quote]
     spans: list[Span] = []
     cursor = hint
     for part in parts:

@@ -101,10 +101,11 @@ def test_normalized_match(quote, expected):
 
 
 def test_zero_width_characters_in_text_do_not_block_a_match():
-    text = "Intro.\nI re\u200bwrote the on\u00adcall run\u200dbook for the\u2060 retrieval service.\n"
+    hidden = "I re\u200bwrote the on\u00adcall run\u200dbook for the\u2060 retrieval service"
+    text = f"Intro.\n{hidden}.\n"
     span = _one("I rewrote the oncall runbook for the retrieval service", text)
     assert span.match == "normalized"
-    assert span.quote == "I re\u200bwrote the on\u00adcall run\u200dbook for the\u2060 retrieval service"
+    assert span.quote == hidden
 
 
 def test_zero_width_characters_in_quote_do_not_block_a_match():
@@ -116,15 +117,16 @@ def test_zero_width_characters_in_quote_do_not_block_a_match():
 
 # --- non-ASCII names ---------------------------------------------------------------------
 
+NAMES = "Zo\u00eb M\u00fcller, Ji\u0159\u00ed Nov\u00e1k, Ngozi Ad\u00e9b\u00e1y\u1ecd\u0300"
 NAMES_TEXT = (
-    "Reviewers: Zo\u00eb M\u00fcller, Ji\u0159\u00ed Nov\u00e1k, Ngozi Ad\u00e9b\u00e1y\u1ecd\u0300 "
+    f"Reviewers: {NAMES} "
     "and \u738b\u82b3 signed off on the rubric.\n"
     "\u738b\u82b3 \u548c\u6211 \u4e00\u8d77 wrote the eval plan in \u5317\u4eac.\n"
 )
 
 
 @pytest.mark.parametrize("quote", [
-    "Zo\u00eb M\u00fcller, Ji\u0159\u00ed Nov\u00e1k, Ngozi Ad\u00e9b\u00e1y\u1ecd\u0300",
+    NAMES,
     "Ngozi Ad\u00e9b\u00e1y\u1ecd\u0300 and \u738b\u82b3 signed off",
     "\u738b\u82b3 \u548c\u6211 \u4e00\u8d77 wrote the eval plan in \u5317\u4eac.",
 ])
@@ -153,8 +155,7 @@ def test_combining_characters_match_precomposed(form):
     """The same name typed precomposed or with combining marks is the same text."""
     text = unicodedata.normalize(form, NAMES_TEXT)
     other = "NFD" if form == "NFC" else "NFC"
-    quote = unicodedata.normalize(
-        other, "Zo\u00eb M\u00fcller, Ji\u0159\u00ed Nov\u00e1k, Ngozi Ad\u00e9b\u00e1y\u1ecd\u0300")
+    quote = unicodedata.normalize(other, NAMES)
     assert quote not in text
     span = _one(quote, text)
     assert span.match == "normalized"
@@ -252,9 +253,10 @@ def test_ellipsis_with_three_parts_and_a_short_part_dropped():
              "Zo\u00eb\u2019s team fixed the labels.\u201d")
     spans = ground(quote, TEXT)
     _valid(spans, TEXT)
-    assert [s.quote for s in spans] == [
-        "We found that 30% of our \u201cmodel errors\u201d",
-        "Zo\u00eb\u2019s team fixed the labels.",
+    # The mark closing "model errors" touches the ellipsis, so it goes with it.
+    assert [(s.quote, s.match) for s in spans] == [
+        ("We found that 30% of our \u201cmodel errors", "exact"),
+        ("Zo\u00eb\u2019s team fixed the labels.", "exact"),
     ]
     assert spans[0].end <= spans[1].start
 
@@ -263,6 +265,18 @@ def test_ellipsis_with_three_parts_and_a_short_part_dropped():
 def test_wrapped_quote_with_ellipsis_unwraps_the_whole_quote(wrapper_open, wrapper_close):
     quote = (f"{wrapper_open}I built the failure-mode taxonomy \u2026 every change to the "
              f"assistant now runs against{wrapper_close}")
+    spans = ground(quote, TEXT)
+    _valid(spans, TEXT)
+    assert [(s.quote, s.match) for s in spans] == [
+        ("I **built** the failure-mode taxonomy", "normalized"),
+        ("every change to the assistant now runs against", "exact"),
+    ]
+
+
+@pytest.mark.parametrize(("wrapper_open", "wrapper_close"), [('"', '"'), ("\u201c", "\u201d")])
+def test_each_part_wrapped_in_quote_marks(wrapper_open, wrapper_close):
+    quote = (f"{wrapper_open}I built the failure-mode taxonomy{wrapper_close} ... "
+             f"{wrapper_open}every change to the assistant now runs against{wrapper_close}")
     spans = ground(quote, TEXT)
     _valid(spans, TEXT)
     assert [(s.quote, s.match) for s in spans] == [
@@ -298,6 +312,9 @@ def test_split_ellipsis():
     assert split_ellipsis("one two three ... four five six\u2026seven") == [
         "one two three", "four five six", "seven"]
     assert split_ellipsis("... leading and trailing ...") == ["leading and trailing"]
+    assert split_ellipsis('"one two" ... "three four"') == ['"one two', 'three four"']
+    assert split_ellipsis("\u201cone two\u201d\u2026 \u201cthree\u201d") == [
+        "\u201cone two", "three\u201d"]
 
 
 @pytest.mark.parametrize(("wrapper_open", "wrapper_close"), [
@@ -394,6 +411,7 @@ def text_with_substring(draw):
 @given(pair=text_with_substring(), hint=st.integers(min_value=-50, max_value=500))
 @example(pair=("x " + "alpha beta gamma" + " y", "alpha beta gamma"), hint=0)
 @example(pair=("\u201cone two three four\u201d", "\u201cone two three four\u201d"), hint=0)
+@example(pair=("x \"'one two three four'\" y", "\"'one two three four'\""), hint=0)
 def test_property_substring_grounds_to_valid_spans(pair, hint):
     text, quote = pair
     assert quote in text and len(quote.split()) >= MIN_WORDS
