@@ -80,13 +80,15 @@ def summarise(packets: list[list[dict[str, Any]]]) -> dict[str, float]:
     return {
         "packets": float(n), "variants": float(len(runs)),
         "invariance": float(inv.mean()),
-        "invariance_ci_lo": ci[0] if ci else math.nan, "invariance_ci_hi": ci[1] if ci else math.nan,
+        "invariance_ci_lo": ci[0] if ci else math.nan,
+        "invariance_ci_hi": ci[1] if ci else math.nan,
         "invariance_exact_lo": exact_lower(int(inv.sum()), n),
         "variant_invariance": sum(1 for r in runs if not r["changed"]) / len(runs),
         "up": float(ups), "down": float(downs),
         "level_up": float(sum(1 for r in runs if r["changes"].get(FIELDS_LEVEL) == "up")),
         "level_down": float(sum(1 for r in runs if r["changes"].get(FIELDS_LEVEL) == "down")),
-        "no_rise": sum(1 for rs in packets if not any("up" in r["changes"].values() for r in rs)) / n,
+        "no_rise": sum(1 for rs in packets
+                       if not any("up" in r["changes"].values() for r in rs)) / n,
         "evidence_grounded": grounded / total if total else 1.0,
     }
 

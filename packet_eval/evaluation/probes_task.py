@@ -41,6 +41,7 @@ from packet_eval.packet import Packet, load_packet, packet_from_text
 from packet_eval.probes import PROBES, Variant, make_variants
 from packet_eval.probes.base import derive_seed
 from packet_eval.probes.name_swap import load_groups
+from packet_eval.probes.render_formats import pdf_unavailable
 from packet_eval.schema import Assessment
 
 BUILTIN = ("llm", "baseline", "oracle", "constant")
@@ -124,10 +125,11 @@ def run_probes(extractor: str, ladder_path: str | None, probes: list[str], seed:
         twin = load_packet(md["twin_path"]).text if md.get("twin_path") else None
         original = _levels(await _assess(extractor, packet, label, ladder, constant_level, cache))
         results: dict[str, list[dict[str, Any]]] = {}
+        pseed = derive_seed(seed, packet.packet_id)
         for probe in probes:
             runs = []
-            for v in make_variants(probe, packet.text, label, seed=derive_seed(seed, packet.packet_id),
-                                   source_fmt=packet.format, twin=twin, name_groups=name_groups):
+            for v in make_variants(probe, packet.text, label, seed=pseed, source_fmt=packet.format,
+                                   twin=twin, name_groups=name_groups):
                 vp = packet_from_text(v.text, packet.packet_id, f"{packet.source}#{v.name}", v.fmt)
                 a = await _assess(extractor, vp, v.label or label, ladder, constant_level, cache)
                 runs.append(run_record(v, original, a, ladder.scale))
@@ -181,6 +183,9 @@ def packet_probes_task(dataset: str = "datasets/golden", split: str = "test",
     if split not in SPLITS:
         raise ConfigError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     chosen = _choose(probes, PROBES, "probes")
+    if "format" in chosen and (reason := pdf_unavailable()):
+        raise ConfigError(f"the format probe cannot run: {reason}; or leave it out with "
+                          "-T probes=name_swap,padding,superlatives,section_order,injection")
     groups = _choose(name_groups, sorted(load_groups()), "name_groups")
     lad = load_ladder(ladder)
     if selection_level not in lad.scale:
@@ -188,9 +193,10 @@ def packet_probes_task(dataset: str = "datasets/golden", split: str = "test",
                           f"got {selection_level!r}")
     ds = load_dataset(resolve_dir(dataset), lad)
     samples = build_samples(ds, split)
-    constant_level = most_frequent_level((ds.primary(s.id) for s in samples), lad)  # type: ignore[arg-type]
-    metrics = [pm.probe_metric(p, lad.scale, selection_level if p == "name_swap" else None)
-               for p in chosen]
+    constant_level = most_frequent_level((ds.primary(str(s.id)) for s in samples), lad)
+    metrics: list[Any] = [
+        pm.probe_metric(p, lad.scale, selection_level if p == "name_swap" else None)
+        for p in chosen]
     return Task(
         dataset=MemoryDataset(samples, name=f"{Path(dataset).name}-{split}-probes"),
         solver=run_probes(extractor, ladder, chosen, seed, constant_level, cache, groups),

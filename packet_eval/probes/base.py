@@ -158,7 +158,8 @@ def remap_label(label: Label | None, text: str, new_text: str,
     return (_relabel(label, out) if label is not None else None), out
 
 
-def reground_label(label: Label | None, new_text: str) -> tuple[Label | None, dict[str, str | None]]:
+def reground_label(label: Label | None,
+                   new_text: str) -> tuple[Label | None, dict[str, str | None]]:
     """Find every evidence string again in ``new_text`` with the production grounding rules.
 
     Used where the transformation re-renders the text (a .docx or .pdf round

@@ -43,6 +43,7 @@ def transform(text: str, label: Label | None, *, seed: int = 0, twin: str) -> Va
                    details={"inserted_chars": sum(len(e.new) for e in edits)})
 
 
-def variants(text: str, label: Label | None, *, seed: int, twin: str | None = None) -> list[Variant]:
+def variants(text: str, label: Label | None, *, seed: int,
+             twin: str | None = None) -> list[Variant]:
     """The injected twin as the one variant, or none when the packet has no twin."""
     return [] if twin is None else [transform(text, label, seed=seed, twin=twin)]

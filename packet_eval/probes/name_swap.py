@@ -36,34 +36,42 @@ PROBE = "name_swap"
 NAMES_FILE = Path(__file__).with_name("names.yaml")
 
 _LETTER = r"[^\W\d_]"
-_TOKEN = re.compile(rf"(?<![\w'’-]){_LETTER}[\w\u0300-\u036f]*(?:['’-]{_LETTER}[\w\u0300-\u036f]*)*")
+_PART = rf"{_LETTER}[\w\u0300-\u036f]*"  # a letter, then letters, digits or combining marks
+_TOKEN = re.compile(rf"(?<![\w'’-]){_PART}(?:['’-]{_PART})*")
 _POSSESSIVE = re.compile(r"['’]s$")
 
 # Capitalised words that are never a name here; month names because "In May" is common.
-_NOT_NAMES = frozenset("""
-a an and at by for from in of on or the to with why what when where which who how since over
-each every within before after during our my his her their this that these those it its we
-you they i mr mrs ms miss mx dr prof brag doc document promotion promotions packet self-assessment
-self-review nomination nominated annual case statement request review write-up list staff senior
-principal junior lead head team teams manager director engineer engineering current role title
-requesting asking going for next half year quarter cycle apprenticeship completion notes
-january february march april may june july august september october november december monday
-tuesday wednesday thursday friday saturday sunday summary context feedback impact results
-mentored shadowed added built wrote led ran set made found drove took shipped designed
-put started chief officer president
-""".split())
+_NOT_NAMES = frozenset((
+    "a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with",
+    "why", "what", "when", "where", "which", "who", "how", "since", "over", "each", "every",
+    "within", "before", "after", "during", "our", "my", "his", "her", "their", "this", "that",
+    "these", "those", "it", "its", "we", "you", "they", "i", "mr", "mrs", "ms", "miss", "mx",
+    "dr", "prof", "brag", "doc", "document", "promotion", "promotions", "packet",
+    "self-assessment", "self-review", "nomination", "nominated", "annual", "case", "statement",
+    "request", "review", "write-up", "list", "staff", "senior", "principal", "junior", "lead",
+    "head", "team", "teams", "manager", "director", "engineer", "engineering", "current",
+    "role", "title", "requesting", "asking", "going", "next", "half", "year", "quarter",
+    "cycle", "apprenticeship", "completion", "notes", "january", "february", "march", "april",
+    "may", "june", "july", "august", "september", "october", "november", "december", "monday",
+    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "summary", "context",
+    "feedback", "impact", "results", "mentored", "shadowed", "added", "built", "wrote", "led",
+    "ran", "set", "made", "found", "drove", "took", "shipped", "designed", "put", "started",
+    "chief", "officer", "president",
+))
 
 _ROLE = (r"(?:engineer|manager|director|lead|head|officer|designer|scientist|analyst|architect|"
          r"pm|cto|vp|partner|counsel|nurse|pharmacist|teacher|agronomist|apprentice|intern|"
          r"graduate|mentee|colleague|teammate|researcher)")
-_TITLE = r"(?:Engineer|Manager|Director|Lead|Head|Officer|Designer|Scientist|Analyst|Architect|PM|CTO|VP)"
+_TITLE = (r"(?:Engineer|Manager|Director|Lead|Head|Officer|Designer|Scientist|Analyst|Architect|"
+          r"PM|CTO|VP)")
 # Text just before a run that makes it a person; [ \t] keeps every context on one line.
 _BEFORE = [
-    re.compile(r"\b(?:nominated by|mentored|shadowed|coached|mentoring|paired with)[:,]?[ \t]+$", re.I),
+    re.compile(r"\b(?:nominated by|mentored|shadowed|coached|mentoring|paired with)[:,]?[ \t]+$",
+               re.I),
     re.compile(r"\b(?:manager|lead|mentor|sponsor|nominator)(?:[ \t]+is)?:?[ \t]+$", re.I),
     # "our intern, Kofi", "two engineers in my group, Siobhán", "My lead at the time, Baraka"
-    re.compile(rf"\b(?:(?:our|my|the|a|an)[ \t]+(?:[a-z-]+[ \t]+)?{_ROLE}|{_ROLE}s)\b[^.\n,]{{0,25}},[ \t]+$",
-               re.I),
+    re.compile(rf"\b(?:(?:our|my|the|a|an)[ \t]+(?:[a-z-]+[ \t]+)?{_ROLE}|{_ROLE}s)\b"
+               r"[^.\n,]{0,25},[ \t]+$", re.I),
     re.compile(r"(?:^|\n)[ \t]*(?:[-*>][ \t]+)?from[ \t]+$", re.I),
     # the speaker of a quotation: '..." (Mei Lin, AI engineer)', '..." — Priya', '...." Precious'
     re.compile(r"[\"”][.,]?[ \t]*(?:[—–]|\(|-[ \t])[ \t]*$|(?:[.!?][\"”]|[\"”][.!?])[ \t]+$"),
@@ -73,13 +81,13 @@ _BEFORE_FULL = re.compile(r"\b(?:with|by)[ \t]+$")
 _HONORIFIC_BEFORE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Mx|Miss|Prof)\.?[ \t]+$")
 # Text just after a run of two or three tokens that makes it a person.
 _AFTER = [
-    re.compile(rf"^(?:['’]s)?[ \t]*,[ \t]+(?:our|my|a|an|the|his|her|their)[ \t]+(?:[\w-]+[ \t]+){{0,2}}"
-               rf"{_ROLE}\b", re.I),
+    re.compile(r"^(?:['’]s)?[ \t]*,[ \t]+(?:our|my|a|an|the|his|her|their)[ \t]+"
+               rf"(?:[\w-]+[ \t]+){{0,2}}{_ROLE}\b", re.I),
     re.compile(rf"^,[ \t]+(?:[A-Z][\w&-]*[ \t]+){{0,3}}{_TITLE}\b"),
     re.compile(r"^[ \t]*\([^)\n]{0,60}\b" + _ROLE, re.I),
-    re.compile(r"^,?[ \t]+(?:who|whose|wrote|writes|said|says|asked|picked|chose|told|noted|reviewed|"
-               r"approved|joined|mentored|paired|agreed|thanked|described|suggested|designed|"
-               r"now owns|now leads|now runs)\b"),
+    re.compile(r"^,?[ \t]+(?:who|whose|wrote|writes|said|says|asked|picked|chose|told|noted|"
+               r"reviewed|approved|joined|mentored|paired|agreed|thanked|described|suggested|"
+               r"designed|now owns|now leads|now runs)\b"),
     re.compile(r"^,[^:\n]{0,60}:[ \t]*[\"“]"),
 ]
 # A run followed by a role or unit word is a job title or a team ("Creative Director").
@@ -89,15 +97,18 @@ _AND = re.compile(r"^[ \t]+and[ \t]+$|^,[ \t]+and[ \t]+$")
 _PRONOUNS = re.compile(r"\b(?:she|he|her|hers|his|him|herself|himself)\b", re.I)
 _HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Miss)\b(?=\.?\s+[A-Z])")
 # After "her", these words mean it is an object ("gave her the"), so it becomes "him".
-_OBJECT_FOLLOWERS = frozenset("""
-the a an to for with and or but in on at by from of as that this these those it up out about
-back over into through when while because if so than then again too also is was has had
-""".split())
+_OBJECT_FOLLOWERS = frozenset((
+    "the", "a", "an", "to", "for", "with", "and", "or", "but", "in", "on", "at", "by", "from",
+    "of", "as", "that", "this", "these", "those", "it", "up", "out", "about", "back", "over",
+    "into", "through", "when", "while", "because", "if", "so", "than", "then", "again", "too",
+    "also", "is", "was", "has", "had",
+))
 # Before "her", these verbs usually take an object and a bare verb ("see her raise it").
-_OBJECT_VERBS = frozenset("""
-see saw seen watch watched hear heard let lets make made makes help helps helped want wanted
-ask asked expect expected encourage encouraged
-""".split())
+_OBJECT_VERBS = frozenset((
+    "see", "saw", "seen", "watch", "watched", "hear", "heard", "let", "lets", "make", "made",
+    "makes", "help", "helps", "helped", "want", "wanted", "ask", "asked", "expect", "expected",
+    "encourage", "encouraged",
+))
 
 
 @dataclass(frozen=True)
@@ -258,7 +269,8 @@ def _pronoun_edits(text: str, gender: str) -> list[Edit]:
     for m in _PRONOUNS.finditer(text):
         nxt = re.match(r"\s*([\w'’-]*)", text[m.end():])
         prev = re.search(r"([\w'’-]*)\s*$", text[max(0, m.start() - 30):m.start()])
-        new = _pronoun(m.group(), gender, nxt.group(1) if nxt else "", prev.group(1) if prev else "")
+        new = _pronoun(m.group(), gender, nxt.group(1) if nxt else "",
+                       prev.group(1) if prev else "")
         if new != m.group():
             edits.append(Edit(m.start(), m.end(), new))
     for m in _HONORIFIC.finditer(text):
@@ -281,6 +293,8 @@ def name_plan(text: str, group: Group, *, seed: int) -> dict[str, str]:
     used = {"given": 0, "surname": 0}
     for token, role in roles.items():
         pool = pools[role]
+        if not pool:  # every name of the group already appears in the packet: leave this one
+            continue
         # More people than names in the group: reuse names rather than invent any.
         plan[token] = pool[used[role] % len(pool)]
         used[role] += 1
@@ -310,7 +324,8 @@ def transform(text: str, label: Label | None, *, seed: int, group: str | None = 
     new_text, mapping = apply_edits(text, edits + pronouns)
     new_label, evidence = remap_label(label, text, new_text, mapping)
     details: dict[str, Any] = {"names": plan, "pronouns_changed": len(pronouns), "gender": g.gender}
-    return Variant(PROBE, f"{PROBE}:{key}", new_text, new_label, evidence, group=key, details=details)
+    return Variant(PROBE, f"{PROBE}:{key}", new_text, new_label, evidence, group=key,
+                   details=details)
 
 
 def variants(text: str, label: Label | None, *, seed: int,

@@ -17,6 +17,17 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FORMATS = ("md", "docx", "pdf")
 
 
+def pdf_unavailable() -> str | None:
+    """Why .pdf cannot be written here (fpdf2 is a dev dependency), or None if it can."""
+    import importlib.util
+
+    if importlib.util.find_spec("fpdf") is None:
+        return "writing .pdf needs fpdf2, a dev dependency (uv sync installs it)"
+    if not (FONT_DIR / "DejaVuSans.ttf").exists():
+        return f"writing .pdf needs the DejaVu fonts in {FONT_DIR} (Debian: fonts-dejavu-core)"
+    return None
+
+
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*$")
 
 

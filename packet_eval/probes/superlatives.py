@@ -31,11 +31,13 @@ SHARE = 0.5
 # A determiner followed by a lower-case word that can take an adjective.
 _SLOT = re.compile(r"(?<![\w'’-])(the|a|an|my|our)[ ](?=([a-z][a-z-]*))")
 # Words after which an adjective reads wrongly ("a world-class few", "the stellar same").
-_SKIP_NEXT = frozenset("""
-same other next first second third last most least only whole rest end following previous
-few lot bit little couple number half one two three four five six seven eight nine ten
-way time year month week day while lead most more less very
-""".split())
+_SKIP_NEXT = frozenset((
+    "same", "other", "next", "first", "second", "third", "last", "most", "least", "only",
+    "whole", "rest", "end", "following", "previous", "few", "lot", "bit", "little", "couple",
+    "number", "half", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    "ten", "way", "time", "year", "month", "week", "day", "while", "lead", "more", "less",
+    "very",
+))
 _QUOTES = re.compile(r"[\"“”]")
 
 
