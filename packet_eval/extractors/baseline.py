@@ -64,6 +64,25 @@ class _Cues:
     flag: dict[str, re.Pattern[str] | None]
 
 
+_DETERMINERS = {"the", "a", "an", "our", "my", "their", "its", "this", "that", "these", "every",
+                "each", "all", "whose"}
+
+
+def _phrase(cue: str) -> str:
+    """A cue phrase as a pattern; up to two words may sit after a determiner.
+
+    "the contract" must still match "the hugely important contract": adjectives
+    add no facts, and a cue that breaks on them rewards plain wording less than
+    puffed-up wording of the same work.
+    """
+    words = cue.split()
+    out = re.escape(words[0])
+    for prev, word in zip(words, words[1:], strict=False):
+        gap = r"\s+(?:[\w'’-]+\s+){0,2}?" if prev in _DETERMINERS else r"\s+"
+        out += gap + re.escape(word)
+    return out
+
+
 def _compile(cues: Iterable[str]) -> re.Pattern[str] | None:
     parts = []
     for cue in cues:
@@ -77,7 +96,7 @@ def _compile(cues: Iterable[str]) -> re.Pattern[str] | None:
         else:
             tail = r"(?![\w-])" if cue[-1].isalnum() else ""
         head = r"(?<![\w-])" if cue[0].isalnum() else ""
-        parts.append(head + re.escape(cue) + tail)
+        parts.append(head + _phrase(cue) + tail)
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
