@@ -10,7 +10,8 @@ each format's conversion is fixed and documented here:
   become ``#`` lines and list items ``- `` lines; table rows become
   ``cell | cell`` lines.
 - ``.pdf``: each page's text in layout order; lines wrapped inside a paragraph
-  are joined with one space and paragraphs are separated by a blank line.
+  are joined with one space and paragraphs are separated by a blank line; a
+  paragraph cut by a page break mid-sentence is joined back together.
 - ``.html``: the visible block structure as text (headings as ``#`` lines, list
   items as ``- ``), with HTML comments kept as ``<!-- ... -->`` lines because
   hidden text is exactly where injected instructions hide.
@@ -226,16 +227,26 @@ def _pdf_text(raw: bytes, path: Path) -> str:
     paragraphs: list[str] = []
     for page in pages:
         current: list[str] = []
+        first_on_page = True
         for line in page.splitlines():
             line = re.sub(r"[ \t]{2,}", " ", line.strip())
             if line:
                 current.append(line)
             elif current:
-                paragraphs.append(" ".join(current))
-                current = []
+                _add_paragraph(paragraphs, " ".join(current), first_on_page)
+                current, first_on_page = [], False
         if current:
-            paragraphs.append(" ".join(current))
+            _add_paragraph(paragraphs, " ".join(current), first_on_page)
     return "\n\n".join(paragraphs)
+
+
+def _add_paragraph(paragraphs: list[str], para: str, first_on_page: bool) -> None:
+    """Append, re-joining a paragraph that a page break cut mid-sentence."""
+    if (first_on_page and paragraphs and para[:1].islower()
+            and not re.search(r"[.!?:;\"”’)]$", paragraphs[-1])):
+        paragraphs[-1] += " " + para
+    else:
+        paragraphs.append(para)
 
 
 def zlib_error() -> type[Exception]:

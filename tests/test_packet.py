@@ -473,3 +473,23 @@ def test_cli_preview_bad_input_in_real_processes(tmp_path):
         assert proc.returncode != 0, case
         assert stdout == "", case
         _assert_one_line_error(stderr, str(path), needle)
+
+
+def test_pdf_paragraph_cut_by_a_page_break_is_joined(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF(format=(105, 148))  # a small page, so one paragraph must cross a page break
+    pdf.set_auto_page_break(True, margin=10)
+    pdf.add_page()
+    pdf.set_font("helvetica", size=10)
+    sentences = [f"In week {i} I traced a failure to its root cause and fixed it at the source."
+                 for i in range(30)]
+    pdf.multi_cell(0, 5, " ".join(sentences), new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "break.pdf"
+    pdf.output(str(path))
+    import pypdf
+
+    assert len(pypdf.PdfReader(str(path)).pages) >= 2
+    text = load_packet(path).text
+    assert "\n\n" not in text  # still one paragraph
+    assert all(s in text for s in sentences)
