@@ -1,0 +1,286 @@
+"""Throughput, cache and memory of `packet-eval assess` against a local OpenAI-compatible server.
+
+The server is tests.fakes.llm_server in its own process: a fixed latency per call
+(200 ms) and a concurrency cap that answers 429 above it, serving scripted answers
+that quote each packet's own lines (so the client does its real validation,
+grounding and assembly work). Figures, written to benchmarks/results/throughput.json:
+
+- throughput: N packets at --concurrency equal to the cap; wall time against the
+  ideal N x latency / concurrency (goal <= 1.15x), and the overhead per packet;
+- naive: the sequential loop (one `assess_async` per packet, a new client each
+  time, as a script would do), timed on a subset and extrapolated to N;
+- storm: the same N at twice the cap's concurrency, so the provider answers 429
+  and the adaptive limit has to find the cap;
+- cache: the same N again into a new run directory (goal < 5 s, 0 calls), and
+  a resume of the finished run;
+- memory: peak RSS of a child process assessing 1,000 and 5,000 packets against a
+  zero-latency server, against the RSS of a child that only imports the same code.
+
+The fake server's handler sends headers and body in two writes, which with Nagle's
+algorithm and delayed ACKs adds ~40 ms to every call; no real provider does that,
+so the benchmark starts it with TCP_NODELAY (``server_tcp_nodelay`` in the output).
+
+Run: uv run --frozen python benchmarks/throughput.py   (about two minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "results" / "throughput.json"
+MODEL = "openai/gpt-4.1-mini"
+SEQUENTIAL_SUBSET = 25
+GOAL_RATIO = 1.15
+GOAL_CACHE_S = 5.0
+
+_WORDS = ("eval", "retrieval", "latency", "regression", "harness", "index", "prompt", "agent",
+          "rollout", "rubric", "dataset", "incident", "shard", "reranker", "guardrail", "budget")
+
+
+# ------------------------------------------------------------------ the scripted server answer
+
+
+def grounded(req: dict[str, Any]) -> dict[str, Any]:
+    """An ExtractionAnswer quoting the packet's own lines (runs inside the server process)."""
+    msgs = req["messages"]
+    system = next(m["content"] for m in msgs if m["role"] == "system")
+    user = next(m["content"] for m in msgs if m["role"] == "user")
+    dims = re.search(r"Return every dimension id exactly once: ([a-z_, ]+)\.", system)
+    ids = [d.strip() for d in dims.group(1).split(",")] if dims else []
+    m = re.search(r"<packet-(\w+)>\n(.*)\n</packet-\1>", user, re.S)
+    lines = [ln.strip("- ").strip() for ln in (m.group(2) if m else "").splitlines()
+             if len(ln.split()) >= 6]
+    out = []
+    for i, d in enumerate(ids):
+        ev = [{"quote": lines[i % len(lines)], "rationale": "scripted", "strength": "strong",
+               "level": ("junior", "mid", "senior", "staff")[i % 4],
+               "attribution": "individual"}] if lines and i < 4 else []
+        out.append({"dimension": d, "reasoning": "scripted", "evidence": ev,
+                    "level": ev[0]["level"] if ev else "none"})
+    return {"dimensions": out, "flags": []}
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def make_packets(folder: Path, n: int, tag: str = "") -> list[Path]:
+    """n small synthetic packets (~1,000 characters), each different (``tag`` varies a set)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        w = [_WORDS[(i * 7 + k) % len(_WORDS)] for k in range(12)]
+        text = (f"# Packet {tag}{i}\n\nTeam {i % 37}. Asking for: senior.\n\n"
+                f"- I designed the {w[0]} {w[1]} for service {i} and it now gates every release.\n"
+                f"- I traced {w[2]} {w[3]} number {i} to a stale {w[4]} and added a check for it.\n"
+                f"- I rewrote the {w[5]} {w[6]} so that {i % 9 + 2} teams reuse it every week.\n"
+                f"- I mentored {i % 5 + 1} engineers on {w[7]} {w[8]} reviews this year.\n"
+                f"- We shipped the {w[9]} {w[10]} with {i % 40 + 10}% fewer incidents.\n")
+        p = folder / f"packet-{i:05d}.md"
+        p.write_text(text, encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+class Server:
+    """tests.fakes.llm_server in a subprocess, with TCP_NODELAY (see the module docstring)."""
+
+    def __init__(self, latency_ms: float, cap: int | None, retry_after: str = "0.2") -> None:
+        code = ("import sys, tests.fakes.llm_server as s; "
+                "s._Handler.disable_nagle_algorithm = True; raise SystemExit(s.main(sys.argv[1:]))")
+        args = ["--latency-ms", str(latency_ms), "--retry-after", retry_after,
+                "--echo-handler", "throughput:grounded"]
+        if cap:
+            args += ["--max-concurrency", str(cap)]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")])}
+        self.proc = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http://"):
+            raise RuntimeError(f"the fake server did not start: {self.proc.stderr.read()}")  # type: ignore[union-attr]
+
+    def stop(self) -> dict[str, int]:
+        self.proc.send_signal(signal.SIGTERM)
+        _, err = self.proc.communicate(timeout=30)
+        return json.loads(err.strip().splitlines()[-1])
+
+
+async def _run(paths: list[Path], out: Path, url: str, concurrency: int, **kw: Any) -> Any:
+    from packet_eval.batch import run_batch
+
+    return await run_batch(paths, out, model=MODEL, base_url=f"{url}/v1", concurrency=concurrency,
+                           progress=False, **kw)
+
+
+def timed_run(paths: list[Path], out: Path, url: str, concurrency: int, **kw: Any
+              ) -> tuple[float, float, Any]:
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    summary = asyncio.run(_run(paths, out, url, concurrency, **kw))
+    return time.perf_counter() - t0, time.process_time() - cpu0, summary
+
+
+async def naive_loop(paths: list[Path], url: str, out: Path) -> float:
+    """What a script would do: one assess_async after another, appending JSON lines."""
+    from packet_eval.api import assess_async
+
+    t0 = time.perf_counter()
+    with out.open("w", encoding="utf-8") as fh:
+        for p in paths:
+            a = await assess_async(p, model=MODEL, base_url=f"{url}/v1", use_cache=False)
+            fh.write(a.model_dump_json() + "\n")
+    return time.perf_counter() - t0
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is kilobytes on Linux, bytes on macOS.
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+
+
+def memory_child(n: int, url: str, folder: Path, imports_only: bool) -> None:
+    """Run in a fresh process: assess n packets (or only import), print JSON with peak RSS."""
+    import packet_eval.batch
+    import packet_eval.batch_outputs
+    import packet_eval.report.committee  # noqa: F401  (the same code as a real run)
+
+    paths = sorted(folder.glob("*.md"))[:n]
+    result: dict[str, Any] = {"n": n, "imports_only": imports_only}
+    if not imports_only:
+        t0 = time.perf_counter()
+        s = asyncio.run(_run(paths, folder.parent / f"out-{n}", url, 16, use_cache=False))
+        result.update(wall_s=round(time.perf_counter() - t0, 2), done=s.done, failed=len(s.failed),
+                      report_mb=round((folder.parent / f"out-{n}" / "report.html").stat().st_size
+                                      / 1e6, 1))
+    result["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    print(json.dumps(result))
+
+
+def run_child(n: int, url: str, folder: Path, home: Path, imports_only: bool = False
+              ) -> dict[str, Any]:
+    env = {**os.environ, "PACKET_EVAL_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--memory-child", str(n),
+           "--url", url, "--dir", str(folder)] + (["--imports-only"] if imports_only else [])
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------ the benchmark
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Throughput, cache and memory benchmark.")
+    ap.add_argument("--n", type=int, default=500)
+    ap.add_argument("--latency-ms", type=float, default=200.0)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--memory-sizes", default="1000,5000")
+    ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--url", help=argparse.SUPPRESS)
+    ap.add_argument("--dir", help=argparse.SUPPRESS)
+    ap.add_argument("--imports-only", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.memory_child is not None:
+        memory_child(args.memory_child, args.url, Path(args.dir), args.imports_only)
+        return
+
+    n, latency, conc = args.n, args.latency_ms / 1000, args.concurrency
+    ideal = n * latency / conc
+    result: dict[str, Any] = {
+        "n_packets": n, "latency_ms": args.latency_ms, "concurrency": conc,
+        "server_concurrency_cap": conc, "server_tcp_nodelay": True, "model": MODEL,
+        "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                    "cpus": os.cpu_count()},
+    }
+    with tempfile.TemporaryDirectory(prefix="packet-eval-bench-") as raw_tmp:
+        tmp = Path(raw_tmp)
+        os.environ["PACKET_EVAL_HOME"] = str(tmp / "home")
+        paths = make_packets(tmp / "packets", n)
+        warm = make_packets(tmp / "warm", conc, tag="warm-")
+
+        server = Server(args.latency_ms, conc)
+        # Warm-up: imports, templates and the connection pool, outside every figure.
+        timed_run(warm, tmp / "out-warm", server.url, conc, use_cache=False)
+        wall, cpu, s = timed_run(paths, tmp / "out-live", server.url, conc)
+        assert s.done == n and not s.failed, (s.done, s.failed)
+        seq = asyncio.run(naive_loop(paths[:SEQUENTIAL_SUBSET], server.url, tmp / "naive.jsonl"))
+        stats = server.stop()
+        per_packet_naive = seq / SEQUENTIAL_SUBSET
+        result["throughput"] = {
+            "wall_s": round(wall, 2), "ideal_s": round(ideal, 2),
+            "ratio_vs_ideal": round(wall / ideal, 3), "goal_ratio": GOAL_RATIO,
+            "meets_goal": wall / ideal <= GOAL_RATIO,
+            "packets_per_s": round(n / wall, 1),
+            "overhead_per_packet_ms": round((wall - ideal) * conc / n * 1000, 1),
+            "client_cpu_per_packet_ms": round(cpu / n * 1000, 2),
+            "calls": s.calls, "rate_limited_429": s.rate_limited,
+            "server": stats,
+        }
+        result["naive_sequential"] = {
+            "measured_packets": SEQUENTIAL_SUBSET, "measured_s": round(seq, 2),
+            "per_packet_ms": round(per_packet_naive * 1000, 1),
+            "extrapolated_wall_s": round(per_packet_naive * n, 1),
+            "speedup": round(per_packet_naive * n / wall, 1),
+            "note": f"measured on the first {SEQUENTIAL_SUBSET} packets and extrapolated to {n}",
+        }
+
+        server = Server(args.latency_ms, conc)
+        cwall, _, cs = timed_run(paths, tmp / "out-cache", server.url, conc)
+        rwall, _, rs = timed_run(paths, tmp / "out-live", server.url, conc)
+        cstats = server.stop()
+        result["cache"] = {
+            "wall_s": round(cwall, 2), "goal_s": GOAL_CACHE_S, "meets_goal": cwall < GOAL_CACHE_S,
+            "cached": cs.cached, "calls": cs.calls, "server_calls": cstats["calls"],
+            "resume_of_finished_run_s": round(rwall, 2), "resume_skipped": rs.skipped,
+        }
+        assert cs.cached == n and cstats["calls"] == 0
+
+        os.environ["PACKET_EVAL_HOME"] = str(tmp / "home-storm")
+        server = Server(args.latency_ms, conc, retry_after="0.2")
+        timed_run(warm, tmp / "out-warm-storm", server.url, conc, use_cache=False)
+        swall, _, ss = timed_run(paths, tmp / "out-storm", server.url, conc * 2)
+        sstats = server.stop()
+        result["storm"] = {
+            "concurrency": conc * 2, "server_cap": conc, "wall_s": round(swall, 2),
+            "ratio_vs_ideal": round(swall / ideal, 3), "done": ss.done, "failed": len(ss.failed),
+            "rate_limited_429": ss.rate_limited, "gate_pauses": ss.throttled,
+            "lowest_concurrency": ss.lowest_concurrency, "server": sstats,
+        }
+
+        if not args.skip_memory:
+            sizes = [int(x) for x in args.memory_sizes.split(",")]
+            folder = tmp / "mem" / "packets"
+            make_packets(folder, max(sizes))
+            server = Server(0, None)
+            mem: dict[str, Any] = {"server_latency_ms": 0,
+                                   "imports_only": run_child(0, server.url, folder,
+                                                             tmp / "home-mem", True)}
+            for size in sizes:
+                mem[str(size)] = run_child(size, server.url, folder, tmp / f"home-mem-{size}")
+            server.stop()
+            lo, hi = mem[str(sizes[0])], mem[str(sizes[-1])]
+            extra = hi["peak_rss_mb"] - lo["peak_rss_mb"]
+            mem["growth_mb"] = round(extra, 1)
+            mem["growth_kb_per_extra_packet"] = round(extra * 1024 / (sizes[-1] - sizes[0]), 1)
+            result["memory"] = mem
+
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
