@@ -27,8 +27,7 @@ import json
 import signal
 import threading
 import time
-from collections import deque
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,6 +220,11 @@ class _Run:
 
     # ------------------------------------------------------------------ live path
     async def load(self, job: Job) -> Packet:
+        if job.packet is not None:
+            packet, job.packet = job.packet, None  # read by the scan; do not keep it around
+            return packet
+        if job.path.suffix.lower() in (".md", ".markdown", ".txt"):
+            return load_packet(job.path)  # microseconds: a thread hop would cost more
         return await asyncio.to_thread(load_packet, job.path)
 
     async def assess(self, job: Job, packet: Packet) -> Assessment:
@@ -266,43 +270,63 @@ class _Run:
         rhash = request_hash(spec, self.ladder, stub, self.llm_opts)
         return logged_cost(self.store.path, rhash, since)
 
-    async def run_pool(self, jobs: Sequence[Job]) -> None:
-        """Assess ``jobs`` with ``concurrency`` workers until done, stopped or out of budget."""
-        queue = deque(jobs)
+    async def run_pool(self, jobs: Iterable[Job] | AsyncIterator[Job]) -> None:
+        """Assess ``jobs`` with ``concurrency`` workers until done, stopped or out of budget.
 
-        def take() -> tuple[Job, float] | None:
-            if self.stop_reason is not None or not queue:
-                return None
-            job = queue[0]
-            reserved = self.budget.try_reserve(0.0 if job.cached else job.est_cost_usd)
-            if reserved is None:
-                self.stop("budget")
-                self.progress.print(
-                    f"stopping: the next packet would take spend past --max-cost "
-                    f"${self.budget.max_usd:.2f} (spent ${self.budget.spent_usd:.4f}); "
-                    "in-flight packets finish")
-                return None
-            queue.popleft()
-            return job, reserved
+        ``jobs`` may be an async iterator still being produced (the scan, pipelined): a small
+        queue between it and the workers keeps memory bounded and lets scanning overlap the
+        time workers spend waiting on the provider.
+        """
+        # The baseline is CPU-bound and synchronous: more workers would only interleave.
+        n = 1 if self.llm_model is None else max(1, self.concurrency)
+        queue: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=2 * n)
+        failure: list[BaseException] = []
+
+        async def produce() -> None:
+            try:
+                if isinstance(jobs, AsyncIterator):
+                    async for job in jobs:
+                        await queue.put(job)
+                else:
+                    for job in jobs:
+                        await queue.put(job)
+            except Exception as exc:  # surfaced after the workers are stopped
+                failure.append(exc)
+                self.cancel_all()
+                return
+            for _ in range(n):
+                await queue.put(None)
 
         async def worker() -> None:
-            while (item := take()) is not None:
-                await self.one(*item)
+            while (job := await queue.get()) is not None and self.stop_reason is None:
+                reserved = self.budget.try_reserve(0.0 if job.cached else job.est_cost_usd)
+                if reserved is None:
+                    self.stop("budget")
+                    self.progress.print(
+                        f"stopping: the next packet would take spend past --max-cost "
+                        f"${self.budget.max_usd:.2f} (spent ${self.budget.spent_usd:.4f}); "
+                        "in-flight packets finish")
+                    return
+                await self.one(job, reserved)
 
-        # The baseline is CPU-bound and synchronous: more workers would only interleave.
-        n = 1 if self.llm_model is None else max(1, min(self.concurrency, len(queue)))
+        producer = asyncio.create_task(produce())
         self.tasks = [asyncio.create_task(worker()) for _ in range(n)]
         try:
             await asyncio.gather(*self.tasks, return_exceptions=True)
         finally:
             self.tasks = []
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer
+        if failure:
+            raise failure[0]
 
     def cancel_all(self) -> None:
         for t in self.tasks:
             t.cancel()
 
 
-def _install_sigint(run: _Run) -> list[int]:
+def _install_sigint(run: _Run) -> list[signal.Signals]:
     """Ctrl-C once: finish in-flight packets; twice: cancel them. Main thread only."""
     if threading.current_thread() is not threading.main_thread():
         return []
@@ -318,7 +342,7 @@ def _install_sigint(run: _Run) -> list[int]:
         else:
             run.cancel_all()
 
-    installed = []
+    installed: list[signal.Signals] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, handler)
@@ -446,7 +470,8 @@ async def run_batch(
     bar: _Progress | None = None
     run: _Run | None = None
     jobs: list[Job] = []
-    signals: list[int] = []
+    scanning: Iterable[Job] = ()
+    signals: list[signal.Signals] = []
     try:
         loaded = out.load_results()
         if loaded.repaired_bytes:
@@ -469,23 +494,28 @@ async def run_batch(
             def is_cached(packet: Packet) -> bool:
                 return store.get_cached(request_hash(spec, lad, packet, opts)) is not None
 
-        jobs = list(scan(files, ladder=lad, estimator=estimator, targets=targets,
-                         default_target=target_level, is_cached=is_cached))
-        summary.total = len(jobs)
-        finished = [j for j in jobs if j.key.digest in loaded.refs]
-        unreadable = [j for j in jobs if j.error is not None]
-        todo = [j for j in jobs if j.error is None and j.key.digest not in loaded.refs]
-        summary.skipped = summary.done = len(finished)
-        uncached = [j for j in todo if not j.cached]
+        scanning = scan(files, ladder=lad, estimator=estimator, targets=targets,
+                        default_target=target_level, is_cached=is_cached)
+        summary.total = len(files)
         discount = BATCH_DISCOUNT if batch_api else 1.0
-        for j in uncached:
-            j.est_cost_usd *= discount
-        summary.estimate_usd = round(sum(j.est_cost_usd for j in uncached), 6)
-        check_before_run(max_cost_usd, summary.estimate_usd, uncached=len(uncached),
-                         cached=len(todo) - len(uncached), priced=estimator.priced,
-                         model=model_id, batch_discount=BATCH_DISCOUNT if batch_api else None)
+        # Without a budget to check up front, scanning (reading and hashing every packet)
+        # is pipelined into the workers; with one, the estimate needs the whole scan first.
+        pipelined = max_cost_usd is None and not batch_api
+        if not pipelined:
+            jobs.extend(scanning)
+            finished = [j for j in jobs if j.key.digest in loaded.refs]
+            todo = [j for j in jobs if j.error is None and j.key.digest not in loaded.refs]
+            summary.skipped = summary.done = len(finished)
+            uncached = [j for j in todo if not j.cached]
+            for j in uncached:
+                j.est_cost_usd *= discount
+            summary.estimate_usd = round(sum(j.est_cost_usd for j in uncached), 6)
+            check_before_run(max_cost_usd, summary.estimate_usd, uncached=len(uncached),
+                             cached=len(todo) - len(uncached), priced=estimator.priced,
+                             model=model_id,
+                             batch_discount=BATCH_DISCOUNT if batch_api else None)
 
-        bar = _Progress(progress, len(jobs), len(finished), console)
+        bar = _Progress(progress, len(files), summary.skipped, console)
         run = _Run(out=out, loaded=loaded, ladder=lad, model=model_id,
                    llm_model=chosen if is_llm else None, base_url=base_url,
                    concurrency=concurrency, use_cache=use_cache, budget=Budget(max_cost_usd),
@@ -500,22 +530,26 @@ async def run_batch(
             run.limiter = AdaptiveLimiter(concurrency)
             run.client = shared_client(spec, base_url, limiter=run.limiter,
                                        timeout_s=opts.timeout_s)
-        if summary.skipped:
-            bar.print(f"resuming: {summary.skipped} of {len(jobs)} packet(s) already done in "
-                      f"{out.path}")
-        for job in unreadable:
-            await run.fail(job, job.error or "unreadable", job.error_type or "PacketError", "load")
-        bar.update(run.stats())
-        # Cached packets first: free, quick, and done even if the budget stops the rest.
-        live = sorted(todo, key=lambda j: (not j.cached, j.index))
-        if batch_api and spec is not None:
-            from packet_eval.batch_api import run_provider_batches
+        if pipelined:
+            await run.run_pool(_pipeline(run, scanning, jobs))
+        else:
+            if summary.skipped:
+                bar.print(f"resuming: {summary.skipped} of {len(jobs)} packet(s) already done "
+                          f"in {out.path}")
+            for job in jobs:
+                if job.error is not None:
+                    await run.fail(job, job.error, job.error_type or "PacketError", "load")
+            bar.update(run.stats())
+            # Cached packets first: free, quick, and done even if the budget stops the rest.
+            live = sorted(todo, key=lambda j: (not j.cached, j.index))
+            if batch_api and spec is not None:
+                from packet_eval.batch_api import run_provider_batches
 
-            await run.run_pool([j for j in live if j.cached])
-            remaining = [j for j in live if not j.cached]
-            live = await run_provider_batches(run, spec, remaining,
-                                              poll_interval_s=poll_interval_s)
-        await run.run_pool(live)
+                await run.run_pool([j for j in live if j.cached])
+                remaining = [j for j in live if not j.cached]
+                live = await run_provider_batches(run, spec, remaining,
+                                                  poll_interval_s=poll_interval_s)
+            await run.run_pool(live)
     finally:
         loop = asyncio.get_running_loop()
         for sig in signals:
@@ -537,6 +571,9 @@ async def run_batch(
             if run is not None:
                 from packet_eval.batch_outputs import write_outputs
 
+                # A stopped pipelined run has not scanned everything: the summary lists all.
+                jobs.extend(scanning)
+                summary.estimate_usd = round(summary.estimate_usd, 6)
                 summary.not_run = _count_not_run(jobs, run.loaded, summary)
                 summary.wall_s = round(time.perf_counter() - t0, 3)
                 summary.cost_usd = round(summary.cost_usd, 6)
@@ -545,6 +582,26 @@ async def run_batch(
         finally:
             out.unlock()
     return summary
+
+
+async def _pipeline(run: _Run, scanning: Iterable[Job], jobs: list[Job]) -> AsyncIterator[Job]:
+    """Scanned jobs still to do, as the scan finds them (recording the rest in ``jobs``)."""
+    for job in scanning:
+        jobs.append(job)
+        if job.error is not None:
+            await run.fail(job, job.error, job.error_type or "PacketError", "load")
+        elif job.key.digest in run.loaded.refs:
+            run.summary.skipped += 1
+            run.summary.done += 1
+            run.progress.update(run.stats(), advance=1)
+        else:
+            if not job.cached:
+                run.summary.estimate_usd += job.est_cost_usd
+            yield job
+        await asyncio.sleep(0)  # let workers pick up results between packets
+    if run.summary.skipped:
+        run.progress.print(f"resumed: {run.summary.skipped} of {len(jobs)} packet(s) were "
+                           f"already done in {run.out.path}")
 
 
 def _count_not_run(jobs: list[Job], loaded: LoadedResults, summary: BatchSummary) -> int:

@@ -31,6 +31,7 @@ import io
 import json
 import sqlite3
 import time
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -50,7 +51,6 @@ from packet_eval.extractors.llm import (
     request_hash,
 )
 from packet_eval.extractors.llm_schema import ExtractionAnswer
-from packet_eval.ladder import Ladder
 from packet_eval.packet import Packet, load_packet
 from packet_eval.pricing import cost_usd
 from packet_eval.prompts import prompt_version
@@ -166,33 +166,43 @@ def _redactor(path: str, names: tuple[str, ...]) -> Redactor:
     return Redactor.for_text(_packet(path).text, names)
 
 
-def _tool_kwargs(spec: ModelSpec) -> dict[str, Any]:
-    """instructor's tools / tool_choice (and system shape) for ExtractionAnswer in our mode."""
-    from instructor.mode import Mode
-    from instructor.processing.response import handle_response_model
-    from instructor.utils import Provider
-
-    probe = [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}]
-    if spec.wire == "anthropic":
-        _, kw = handle_response_model(ExtractionAnswer, mode=Mode.ANTHROPIC_TOOLS,
-                                      provider=Provider.ANTHROPIC, messages=probe, model=spec.name)
-    else:
-        _, kw = handle_response_model(ExtractionAnswer, mode=Mode.TOOLS, messages=probe,
-                                      model=spec.name)
-    return kw
-
-
 class _Provider:
     """What differs between the OpenAI and Anthropic batch APIs."""
 
     name = ""
 
-    def __init__(self, client: Any, spec: ModelSpec, opts: LLMOptions) -> None:
-        self.client, self.spec, self.opts = client, spec, opts
-        self.kw = _tool_kwargs(spec)
+    def __init__(self, client: Any, spec: ModelSpec, opts: Any) -> None:
+        from instructor.mode import Mode
+        from instructor.utils import Provider
 
-    def params(self, messages: list[dict[str, Any]], max_tokens: int) -> dict[str, Any]:
-        raise NotImplementedError
+        self.client, self.spec, self.opts = client, spec, opts
+        anthropic = spec.wire == "anthropic"
+        self.mode = Mode.ANTHROPIC_TOOLS if anthropic else Mode.TOOLS
+        self.provider = Provider.ANTHROPIC if anthropic else Provider.OPENAI
+
+    def body(self, messages: list[dict[str, Any]], tail: list[dict[str, Any]], max_tokens: int,
+             context: dict[str, Any]) -> dict[str, Any]:
+        """The request the live extractor sends, built by instructor's own preparation steps.
+
+        Live, ``client.create(..., response_model=ExtractionAnswer, context=ctx)`` runs the
+        mode's request handler (tools, tool_choice, Anthropic's system block), converts the
+        messages, then renders them as templates with the context. The same three steps here
+        keep a batch line byte-identical to a live request (tests compare them).
+        """
+        from instructor.processing.response import handle_response_model
+        from instructor.templating import handle_templating  # type: ignore[attr-defined]
+
+        # As live: temperature goes only to the OpenAI wire (see extractors/llm.py).
+        sampling = {"temperature": self.opts.temperature} if self.spec.wire == "openai" else {}
+        with warnings.catch_warnings():
+            # The live client uses the same (deprecated in instructor 2) Anthropic tools mode.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            _, kw = handle_response_model(ExtractionAnswer, mode=self.mode, provider=self.provider,
+                                          messages=messages, model=self.spec.name,
+                                          max_tokens=max_tokens, **sampling)
+        kw = handle_templating(kw, mode=self.mode, provider=self.provider, context=context)
+        kw["messages"] = [*kw["messages"], *tail]  # re-asks follow the prepared prompt, as live
+        return kw
 
     def reask_turns(self, outcome: Outcome, error: str) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -209,11 +219,6 @@ class _Provider:
 
 class OpenAIBatches(_Provider):
     name = "openai"
-
-    def params(self, messages: list[dict[str, Any]], max_tokens: int) -> dict[str, Any]:
-        return {"model": self.spec.name, "messages": messages, "max_tokens": max_tokens,
-                "temperature": self.opts.temperature, "tools": self.kw["tools"],
-                "tool_choice": self.kw["tool_choice"]}
 
     def reask_turns(self, outcome: Outcome, error: str) -> list[dict[str, Any]]:
         # instructor's reask_tools: the assistant's tool call, then a tool message with the error.
@@ -284,13 +289,6 @@ class OpenAIBatches(_Provider):
 class AnthropicBatches(_Provider):
     name = "anthropic"
 
-    def params(self, messages: list[dict[str, Any]], max_tokens: int) -> dict[str, Any]:
-        system = messages[0]["content"]
-        return {"model": self.spec.name, "max_tokens": max_tokens,
-                "temperature": self.opts.temperature,
-                "system": [{"type": "text", "text": system}], "messages": messages[1:],
-                "tools": self.kw["tools"], "tool_choice": self.kw["tool_choice"]}
-
     def reask_turns(self, outcome: Outcome, error: str) -> list[dict[str, Any]]:
         # instructor's Anthropic reask: the assistant's tool_use, then a tool_result with the error.
         text = REASK.format(error=error)
@@ -308,8 +306,9 @@ class AnthropicBatches(_Provider):
     async def poll(self, batch_id: str) -> tuple[bool, str]:
         b = await self.client.messages.batches.retrieve(batch_id)
         c = b.request_counts
+        total = c.processing + c.succeeded + c.errored + c.canceled + c.expired
         return b.processing_status == "ended", \
-            f"{b.processing_status} {c.succeeded}+{c.errored} of {c.processing + c.succeeded + c.errored + c.canceled + c.expired}"
+            f"{b.processing_status} {c.succeeded + c.errored}/{total}"
 
     async def results(self, batch_id: str) -> dict[str, Outcome]:
         out: dict[str, Outcome] = {}
@@ -357,8 +356,9 @@ class BatchRunner:
         self.states: dict[str, PacketState] = {}
         self.live: list[Job] = []
         self.serial = 0
-        self.stats = {"provider": spec.provider, "batches": 0, "resumed": 0, "requests": 0,
-                      "resubmitted": 0, "reasked": 0, "fell_back": 0, "batch_ids": []}
+        self.stats: dict[str, Any] = {
+            "provider": spec.provider, "batches": 0, "resumed": 0, "requests": 0,
+            "resubmitted": 0, "reasked": 0, "fell_back": 0, "batch_ids": []}
 
     # ------------------------------------------------------------------ building requests
     def _cid(self, job: Job, chunk: int) -> str:
@@ -366,14 +366,27 @@ class BatchRunner:
         # Anthropic allows [a-zA-Z0-9_-]{1,64}; the ledger maps ids back to packets.
         return f"{job.key.digest[:24]}-c{chunk}-{int(time.time())}-{self.serial}"
 
-    def _messages(self, req: Req) -> list[dict[str, Any]]:
+    def _context(self, req: Req) -> dict[str, Any]:
+        """The validation context the live path passes instructor (extractors/llm.py)."""
+        from packet_eval.chunking import chunk_packet
+
+        packet = _packet(str(req.job.path))
+        chunk = chunk_packet(packet, self.opts.token_budget)[req.chunk]
+        redactor = self._redactor_for(req.job)
+        return {"text": packet.text, "scale": self.ladder.scale,
+                "dimensions": self.ladder.dimension_ids, "flags": self.ladder.flag_ids,
+                "hint": chunk.start, "attempt": req.attempt,
+                "max_attempts": self.opts.max_reasks + 1, "dropped": 0,
+                "restore": redactor.restore if redactor is not None else None}
+
+    def _body(self, req: Req) -> dict[str, Any]:
         from packet_eval.chunking import chunk_packet
 
         packet = _packet(str(req.job.path))
         chunks = chunk_packet(packet, self.opts.token_budget)
         base = _messages(self.ladder, packet, chunks[req.chunk], req.chunk + 1, len(chunks),
                          self._redactor_for(req.job))
-        return [*base, *req.tail]
+        return self.api.body(base, req.tail, req.max_tokens, self._context(req))
 
     def _redactor_for(self, job: Job) -> Redactor | None:
         return _redactor(str(job.path), tuple(self.opts.redact_names)) if self.opts.redact else None
@@ -391,10 +404,17 @@ class BatchRunner:
     # ------------------------------------------------------------------ submitting
     async def _submit(self, reqs: list[Req]) -> list[tuple[str, str, list[Req]]]:
         """Submit ``reqs`` as one or more provider batches; returns (ledger id, batch id, reqs)."""
+        built: list[tuple[Req, dict[str, Any]]] = []
+        for req in reqs:
+            try:
+                built.append((req, self._body(req)))
+            except Exception:  # noqa: BLE001 - e.g. a template error: the live path reports it
+                self._fall_back(self._state(req.job, req.n_chunks))
         groups: list[list[tuple[Req, dict[str, Any]]]] = [[]]
         size = 0
-        for req in reqs:
-            body = self.api.params(self._messages(req), req.max_tokens)
+        for req, body in built:
+            if self.states[req.job.key.digest].live:
+                continue
             n = len(json.dumps(body))
             if groups[-1] and (len(groups[-1]) >= MAX_REQUESTS_PER_BATCH
                                or size + n > MAX_BYTES_PER_BATCH):
@@ -433,18 +453,9 @@ class BatchRunner:
             duration_ms=0, cost_usd=cost,
             request_json={"batch": batch_id, "custom_id": req.custom_id})
 
-    def _validate(self, req: Req, args: dict[str, Any]) -> tuple[ExtractionAnswer | None, str | None, int]:
-        from packet_eval.chunking import chunk_packet
-
-        packet = _packet(str(req.job.path))
-        chunk = chunk_packet(packet, self.opts.token_budget)[req.chunk]
-        # The same context instructor passes live (extractors/llm.py _instructor_call).
-        redactor = self._redactor_for(req.job)
-        ctx: dict[str, Any] = {
-            "text": packet.text, "scale": self.ladder.scale, "dimensions": self.ladder.dimension_ids,
-            "flags": self.ladder.flag_ids, "hint": chunk.start, "attempt": req.attempt,
-            "max_attempts": self.opts.max_reasks + 1, "dropped": 0,
-            "restore": redactor.restore if redactor is not None else None}
+    def _validate(self, req: Req, args: dict[str, Any]
+                  ) -> tuple[ExtractionAnswer | None, str | None, int]:
+        ctx = self._context(req)
         try:
             answer = ExtractionAnswer.model_validate(args, context=ctx)
         except ValidationError as exc:
@@ -462,7 +473,7 @@ class BatchRunner:
             touched.add(req.job.key.digest)
             if state.live or req.job.key.digest in self.run.loaded.refs:
                 continue
-            outcome = outcomes.get(req.custom_id) or Outcome(None, "no result (expired or cancelled)")
+            outcome = outcomes.get(req.custom_id) or Outcome(None, "no result (expired, cancelled)")
             cost = cost_usd(str(self.spec), outcome.input_tokens, outcome.output_tokens, batch=True)
             state.calls += 1
             state.input_tokens += outcome.input_tokens
@@ -542,7 +553,7 @@ class BatchRunner:
                       cached=False, dropped_ungrounded=state.dropped,
                       validation_retries=state.validation_retries, transport_retries=0,
                       chunks=state.n_chunks, token_budget=self.opts.token_budget,
-                      redacted=bool(self.opts.redact and self._redactor_for(job).applied))
+                      redacted=bool((r := self._redactor_for(job)) is not None and r.applied))
         a = build_assessment(
             self.ladder, packet,
             ExtractorInfo(name=NAME, model=str(self.spec), prompt_version=prompt_version()),
@@ -562,7 +573,8 @@ class BatchRunner:
 
         found = []
         for row, bid, request in self.ledger.pending(self.api.name, self.out_dir):
-            if request.get("model") != str(self.spec) or request.get("ladder_sha256") != self.ladder.sha256:
+            mine = (request.get("model"), request.get("ladder_sha256"))
+            if mine != (str(self.spec), self.ladder.sha256):
                 continue  # another model's batch: leave it for a run with that model
             reqs = []
             for cid, item in (request.get("items") or {}).items():

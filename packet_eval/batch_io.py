@@ -36,7 +36,7 @@ LOCK = ".packet-eval.lock"
 RUN_INFO = "run.json"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunKey:
     """What makes two results the same: the packet file and content, model, ladder and target.
 
@@ -63,7 +63,7 @@ class RunKey:
                    obj["ladder"]["sha256"], obj.get("target_level"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResultRef:
     """Where one finished result sits in assessments.jsonl, plus the fields a summary needs."""
 

@@ -28,9 +28,10 @@ from packet_eval.packet import SUPPORTED_SUFFIXES, Packet, load_packet, packet_i
 
 OUTPUT_TOKENS_PER_CALL = 2000  # generous: 7 dimensions of reasoning, quotes and rationales
 CHARS_PER_TOKEN = 4
+KEEP_TEXT_CHARS = 50_000_000
 
 
-@dataclass
+@dataclass(slots=True)
 class Job:
     """One packet file of the run. ``error`` is set when it could not even be read."""
 
@@ -47,6 +48,9 @@ class Job:
     cached: bool = False
     error: str | None = None
     error_type: str | None = None
+    # The text read by the scan, kept until the job runs so it is not read twice; the
+    # scan drops it past ``KEEP_TEXT_CHARS`` in total so memory stays bounded.
+    packet: Packet | None = None
 
 
 def _skip(path: Path, root: Path, exclude: Path | None) -> bool:
@@ -69,7 +73,8 @@ def expand_paths(paths: Iterable[str | Path], *, exclude: Path | None = None) ->
         p = Path(raw).expanduser().resolve()
         if p.is_dir():
             for f in p.rglob("*"):
-                if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and not _skip(f, p, exclude):
+                if f.suffix.lower() in SUPPORTED_SUFFIXES and f.is_file() \
+                        and not _skip(f, p, exclude):
                     found.add(f)
         else:
             found.add(p)
@@ -163,8 +168,13 @@ def make_estimator(model: str, ladder: Ladder, *, llm: bool, token_budget: int) 
 
 def scan(paths: list[Path], *, ladder: Ladder, estimator: Estimator,
          targets: dict[str, str] | None, default_target: str | None,
-         is_cached: Callable[[Packet], bool] | None) -> Iterable[Job]:
-    """One Job per path, in order. Unreadable packets come back with ``error`` set."""
+         is_cached: Callable[[Packet], bool] | None,
+         keep_chars: int = KEEP_TEXT_CHARS) -> Iterable[Job]:
+    """One Job per path, in order. Unreadable packets come back with ``error`` set.
+
+    The first ``keep_chars`` characters of packet text stay on their jobs (see ``Job.packet``).
+    """
+    kept = 0
     for i, path in enumerate(paths):
         target = target_for(path, targets, default_target)
         try:
@@ -179,4 +189,7 @@ def scan(paths: list[Path], *, ladder: Ladder, estimator: Estimator,
         estimator.estimate(packet, job)
         if is_cached is not None:
             job.cached = is_cached(packet)
+        if kept + len(packet.text) <= keep_chars:
+            kept += len(packet.text)
+            job.packet = packet
         yield job

@@ -61,14 +61,41 @@ def row_of(obj: dict[str, Any], ladder: Ladder) -> dict[str, Any]:
         row[d] = dims.get(d, {}).get("level")
     row["flags"] = ";".join(flags)
     row["n_flags"] = len(flags)
-    row["evidence_total"] = sum(len(dims.get(d, {}).get("evidence", [])) for d in ladder.dimension_ids)
-    for d in ladder.dimension_ids:
-        row[f"{d}_evidence"] = len(dims.get(d, {}).get("evidence", []))
-    row.update({"cost_usd": usage.get("cost_usd", 0.0), "input_tokens": usage.get("input_tokens", 0),
+    counts = {d: len(dims.get(d, {}).get("evidence", [])) for d in ladder.dimension_ids}
+    row["evidence_total"] = sum(counts.values())
+    for d, n in counts.items():
+        row[f"{d}_evidence"] = n
+    row.update({"cost_usd": usage.get("cost_usd", 0.0),
+                "input_tokens": usage.get("input_tokens", 0),
                 "output_tokens": usage.get("output_tokens", 0), "calls": usage.get("calls", 0),
                 "cached": bool(usage.get("cached", False)), "model": obj["extractor"]["model"],
                 "packet_sha256": obj["packet_sha256"], "error": None})
     return row
+
+
+class SummaryRows:
+    """Summary rows kept as tuples in column order (a few hundred bytes each, not kilobytes).
+
+    Iterating yields a fresh dict per row, so readers keep name access without every row
+    of a cycle of thousands living as a dict at once.
+    """
+
+    def __init__(self, cols: list[str]) -> None:
+        self.columns = cols
+        self._rows: list[tuple[Any, ...]] = []
+
+    def append(self, row: dict[str, Any]) -> None:
+        self._rows.append(tuple(row[c] for c in self.columns))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        cols = self.columns
+        return (dict(zip(cols, t, strict=True)) for t in self._rows)
+
+    def tuples(self) -> list[tuple[Any, ...]]:
+        return self._rows
 
 
 def _empty_row(job: Job, ladder: Ladder, status: str, error: str | None) -> dict[str, Any]:
@@ -79,10 +106,10 @@ def _empty_row(job: Job, ladder: Ladder, status: str, error: str | None) -> dict
     return row
 
 
-def _frame(rows: list[dict[str, Any]], ladder: Ladder) -> Any:
+def _frame(rows: SummaryRows, ladder: Ladder) -> Any:
     import pandas as pd
 
-    df = pd.DataFrame(rows, columns=columns(ladder))
+    df = pd.DataFrame.from_records(rows.tuples(), columns=rows.columns)
     ints = ["n_flags", "evidence_total", "input_tokens", "output_tokens", "calls",
             *(f"{d}_evidence" for d in ladder.dimension_ids)]
     for c in ints:
@@ -94,6 +121,18 @@ def _frame(rows: list[dict[str, Any]], ladder: Ladder) -> Any:
     for c in strings:
         df[c] = df[c].astype("string")
     return df
+
+
+def _write_summaries(out: OutDir, rows: SummaryRows, ladder: Ladder) -> dict[str, Path]:
+    """summary.csv and summary.parquet; the frame is freed before the report is rendered."""
+    df = _frame(rows, ladder)
+    buf = io.StringIO()
+    df.to_csv(buf, index=False)
+    files = {"summary_csv": out.write_atomic(SUMMARY_CSV, buf.getvalue().encode())}
+    pq = io.BytesIO()
+    df.to_parquet(pq, index=False)
+    files["summary_parquet"] = out.write_atomic(SUMMARY_PARQUET, pq.getvalue())
+    return files
 
 
 def _packet_text(source: str, sha256: str) -> str | None:
@@ -125,7 +164,7 @@ def write_outputs(out: OutDir, jobs: list[Job], loaded: LoadedResults, ladder: L
     out.rewrite_errors(unresolved)
     errors = {e["key"]: e for e in unresolved}
 
-    rows: list[dict[str, Any]] = []
+    rows = SummaryRows(columns(ladder))
     refs: list[tuple[int, ResultRef]] = []
     done_refs = [(j, loaded.refs.get(j.key.digest)) for j in jobs]
     parsed = out.iter_results([r for _, r in done_refs if r is not None])
@@ -137,16 +176,10 @@ def write_outputs(out: OutDir, jobs: list[Job], loaded: LoadedResults, ladder: L
             rows.append(_empty_row(j, ladder, "failed", errors[j.key.digest]["error"]))
         else:
             rows.append(_empty_row(j, ladder, "not run", None))
-    summary.total_cost_usd = round(sum(r["cost_usd"] or 0.0 for r in rows), 6)
+    cost_at = rows.columns.index("cost_usd")
+    summary.total_cost_usd = round(sum(t[cost_at] or 0.0 for t in rows.tuples()), 6)
 
-    files: dict[str, Path] = {}
-    df = _frame(rows, ladder)
-    buf = io.StringIO()
-    df.to_csv(buf, index=False)
-    files["summary_csv"] = out.write_atomic(SUMMARY_CSV, buf.getvalue().encode())
-    pq = io.BytesIO()
-    df.to_parquet(pq, index=False)
-    files["summary_parquet"] = out.write_atomic(SUMMARY_PARQUET, pq.getvalue())
+    files = _write_summaries(out, rows, ladder)
 
     cal: Calibration | None = None
     if labels is not None:

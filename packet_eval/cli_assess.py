@@ -22,7 +22,7 @@ from packet_eval.cli import err, friendly, out
 from packet_eval.errors import ConfigError, DatasetError
 
 
-class AgreementFormat(str, Enum):
+class AgreementFormat(str, Enum):  # noqa: UP042 - typer's choice type, as cli.Format
     text = "text"
     json = "json"
     markdown = "markdown"

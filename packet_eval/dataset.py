@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from packet_eval.errors import DatasetError, PacketEvalError
-from packet_eval.ladder import Ladder
 from packet_eval.labels import Label, Problem, parse_labels
+from packet_eval.ladder import Ladder
 from packet_eval.packet import SUPPORTED_SUFFIXES, Packet, load_packet, packet_id_for
 
 TWIN_SUFFIX = ".clean"
@@ -152,7 +152,8 @@ def check_dataset(root: str | Path, ladder: Ladder) -> list[Problem]:
     labelled = {lb.packet_id for lb in ds.labels}
     for lb in ds.labels:
         if lb.packet_id not in ds.packet_files:
-            problems.append(Problem(labels_file, lb.line, f"orphan label: no packet file for {lb.packet_id!r}"))
+            problems.append(Problem(labels_file, lb.line,
+                                    f"orphan label: no packet file for {lb.packet_id!r}"))
     for pid in ds.packet_files:
         if pid not in labelled:
             problems.append(Problem(str(ds.packet_files[pid]), None, "packet has no labels"))
@@ -201,7 +202,8 @@ def _check_twins(ds: GoldenDataset, texts: dict[str, str], labels_file: str) -> 
                                         f"lacks the {INJECTION_FLAG} flag"))
         for lb in ds.labels_for(pid):
             if INJECTION_FLAG in lb.flags:
-                problems.append(Problem(labels_file, lb.line, f"clean twin {pid} must not carry {INJECTION_FLAG}"))
+                problems.append(Problem(labels_file, lb.line,
+                                        f"clean twin {pid} must not carry {INJECTION_FLAG}"))
     return problems
 
 

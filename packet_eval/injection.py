@@ -99,17 +99,17 @@ def _visible(s: str) -> str:
 def detect_injections(text: str, units: list[tuple[int, int]]) -> list[InjectionHit]:
     """All injection spans in ``text``; ``units`` are sentence spans to check one by one."""
     hits: list[InjectionHit] = []
-    for kind, pattern in _BLOCK_PATTERNS:
+    for block_kind, pattern in _BLOCK_PATTERNS:
         for m in pattern.finditer(text):
             start, end = m.start(), m.end()
             while end > start and text[end - 1].isspace():
                 end -= 1
             if end > start:
-                hits.append(InjectionHit(start, end, kind))
+                hits.append(InjectionHit(start, end, block_kind))
     for start, end in units:
         raw = text[start:end]
         visible = _visible(raw)
-        kind = None
+        kind: str | None = None
         if _ZERO_WIDTH.search(raw) and len(raw.split()) >= 3:
             kind = "zero-width characters"
         elif _MIXED_SCRIPT.search(raw):

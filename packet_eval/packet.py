@@ -170,6 +170,8 @@ def _control_ratio(chunk: bytes) -> float:
 def _docx_text(raw: bytes, path: Path) -> str:
     import docx  # python-docx; imported lazily to keep start-up fast
     from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
     if raw[:4] != b"PK\x03\x04":
         raise PacketError("is not a valid .docx file (not a zip package)", path)
@@ -182,7 +184,7 @@ def _docx_text(raw: bytes, path: Path) -> str:
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            para = docx.text.paragraph.Paragraph(child, document)
+            para = Paragraph(child, document)
             line = para.text.strip()
             if not line:
                 continue
@@ -195,7 +197,7 @@ def _docx_text(raw: bytes, path: Path) -> str:
                 line = "- " + line
             blocks.append(line)
         elif tag == "tbl":
-            table = docx.table.Table(child, document)
+            table = Table(child, document)
             rows = [" | ".join(c.text.strip() for c in row.cells) for row in table.rows]
             blocks.append("\n".join(rows))
     return "\n\n".join(blocks)

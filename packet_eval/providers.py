@@ -167,7 +167,8 @@ def describe(exc: BaseException, spec: ModelSpec | str) -> str:
     if status is not None:
         return f"{spec}: provider error {status} after retries: {_short(exc)}"
     if "Timeout" in type(exc).__name__:
-        return f"{spec}: the provider did not answer in time ({type(exc).__name__}); it may be overloaded, try again later"
+        return (f"{spec}: the provider did not answer in time ({type(exc).__name__}); "
+                "it may be overloaded, try again later")
     if is_connection_error(exc):
         return f"{spec}: cannot reach the provider ({type(exc).__name__}); check the network or --base-url"
     return f"{spec}: {type(exc).__name__}: {_short(exc)}"

@@ -8,9 +8,9 @@ bound on what the provider is accepting) and, once per window, by a quarter; the
 the cap by about one per window of successful calls (AIMD, as TCP does), four
 times more slowly near the level that last drew a 429. Only a
 429 to a request sent after the last decrease counts, since a burst of 429s to
-requests that were already on the wire is one signal, not many. The throttled transport applies it to every
-HTTP request of the provider SDK, whichever code path sends it, and one shared
-SDK client also shares one connection pool across the run.
+requests that were already on the wire is one signal, not many. The throttled
+transport applies it to every HTTP request of the provider SDK, whichever code
+path sends it, and one shared SDK client also shares one connection pool.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def http_module(sdk: ModuleType) -> ModuleType:
 
 
 def throttled_transport(http: ModuleType, limiter: AdaptiveLimiter, inner: Any) -> Any:
-    """An ``http.AsyncBaseTransport`` that holds a limiter slot per request until its headers arrive."""
+    """An ``AsyncBaseTransport`` that holds a limiter slot per request until its headers arrive."""
 
     class ThrottledTransport(http.AsyncBaseTransport):  # type: ignore[misc,name-defined]
         async def handle_async_request(self, request: Any) -> Any:
@@ -131,10 +131,11 @@ def shared_client(spec: ModelSpec, base_url: str | None, *, limiter: AdaptiveLim
     Raises ConfigError when the provider's key is missing (checked before any work).
     """
     key = api_key(spec, base_url)
+    sdk: Any
     if spec.wire == "anthropic":
         import anthropic as sdk
     else:
-        import openai as sdk  # type: ignore[no-redef]
+        import openai as sdk
     http = http_module(sdk)
     pool = http.Limits(max_connections=limiter.max_limit + 8,
                        max_keepalive_connections=limiter.max_limit + 8)

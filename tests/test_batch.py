@@ -86,11 +86,12 @@ def write_packets(folder: Path, n: int, *, extra: dict[str, str] | None = None) 
     paths = []
     for i in range(n):
         p = folder / f"cand-{i:03d}.md"
-        p.write_text(f"# Candidate {i}\n\n"
-                     f"- I built evaluation harness number {i} for the claims assistant and it gates releases.\n"
-                     f"- I traced regression {i} in retrieval to a stale index shard and added a freshness check.\n"
-                     f"- I wrote design doc {i} for context assembly and three teams adopted it.\n",
-                     encoding="utf-8")
+        p.write_text(
+            f"# Candidate {i}\n\n"
+            f"- I built evaluation harness {i} for the claims assistant; it gates every release.\n"
+            f"- I traced regression {i} in retrieval to a stale index shard and added a check.\n"
+            f"- I wrote design doc {i} for context assembly and three teams adopted it.\n",
+            encoding="utf-8")
         paths.append(p)
     for name, body in (extra or {}).items():
         (folder / name).write_text(body, encoding="utf-8")
@@ -129,7 +130,7 @@ def cli_app() -> typer.Typer:
 def test_mixed_good_and_bad_inputs_are_isolated_and_listed(srv, tmp_path, monkeypatch):
     folder = tmp_path / "cycle"
     good = write_packets(folder, 5)
-    (folder / "broken-500.md").write_text("- FAIL-500: the provider errors on this packet every time.\n")
+    (folder / "broken-500.md").write_text("- FAIL-500: the provider errors on this every time.\n")
     (folder / "binary.md").write_bytes(b"\x00\x01\x02\x03 not text at all")
     (folder / "empty.md").write_text("")
     notes = tmp_path / "notes.rtf"
@@ -152,7 +153,8 @@ def test_mixed_good_and_bad_inputs_are_isolated_and_listed(srv, tmp_path, monkey
         assert a.target_level == "senior" and a.extractor.model == MODEL
     errors = {Path(e["source"]).name: e for e in lines_of(out / "errors.jsonl")}
     assert set(errors) == {"broken-500.md", "binary.md", "empty.md", "notes.rtf", "missing.md"}
-    assert "500" in errors["broken-500.md"]["error"] and errors["broken-500.md"]["stage"] == "assess"
+    assert "500" in errors["broken-500.md"]["error"]
+    assert errors["broken-500.md"]["stage"] == "assess"
     assert "binary" in errors["binary.md"]["error"] and "not found" in errors["missing.md"]["error"]
     assert "unsupported file type" in errors["notes.rtf"]["error"]
     import pandas as pd
@@ -192,9 +194,10 @@ def test_a_429_storm_slows_the_whole_run_and_every_packet_completes(tmp_path):
 
 
 def _start_server(latency_ms: int) -> tuple[subprocess.Popen[str], str]:
+    # The schema-driven echo answer (no evidence) is enough here, and starts fast.
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.llm_server", "--latency-ms", str(latency_ms),
-         "--echo-handler", "tests.test_batch:grounded_answer"],
+         "--echo-handler", "echo"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
@@ -203,15 +206,15 @@ def _start_server(latency_ms: int) -> tuple[subprocess.Popen[str], str]:
 
 
 def _assess_cmd(folder: Path, out: Path, url: str, concurrency: int = 3) -> list[str]:
-    return [sys.executable, "-m", "packet_eval.cli_assess", "assess", str(folder), "--out", str(out),
-            "--model", MODEL, "--base-url", f"{url}/v1", "--concurrency", str(concurrency),
-            "--no-progress"]
+    return [sys.executable, "-m", "packet_eval.cli_assess", "assess", str(folder),
+            "--out", str(out), "--model", MODEL, "--base-url", f"{url}/v1",
+            "--concurrency", str(concurrency), "--no-progress"]
 
 
 def test_sigkill_mid_run_then_resume_leaves_exactly_one_result_per_packet(tmp_path):
     paths = write_packets(tmp_path / "cycle", 18)
     out = tmp_path / "run"
-    server, url = _start_server(latency_ms=150)
+    server, url = _start_server(latency_ms=120)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     try:
         victim = subprocess.Popen(_assess_cmd(tmp_path / "cycle", out, url), cwd=ROOT, env=env,
@@ -313,7 +316,8 @@ def test_a_rerun_retries_only_the_failed_packets(srv, tmp_path):
     kw = {"model": MODEL, "base_url": srv.openai_base_url, "retry": FAST, "progress": False}
     FLAKY["on"] = True
     first = asyncio.run(run_batch([tmp_path / "cycle"], tmp_path / "run", **kw))
-    assert first.exit_code == 1 and sorted(f.packet_id for f in first.failed) == ["flaky-1", "flaky-2"]
+    assert first.exit_code == 1
+    assert sorted(f.packet_id for f in first.failed) == ["flaky-1", "flaky-2"]
     assert len(lines_of(tmp_path / "run" / "errors.jsonl")) == 2
     FLAKY["on"] = False
     srv.reset()
@@ -383,7 +387,7 @@ def test_the_batch_api_path(model, srv, tmp_path):
     url = srv.anthropic_base_url if wire == "anthropic" else srv.openai_base_url
     folder = tmp_path / "cycle"
     write_packets(folder, 4, extra={
-        "reask.md": "- UNGROUNDED: I built the retrieval evaluation that now gates every release.\n",
+        "reask.md": "- UNGROUNDED: I built the retrieval evaluation that gates every release.\n",
         "broken.md": "- FAIL-500: the provider errors on this packet every time it is asked.\n"})
     # The live request for one packet, to prove batch lines are the same request (in a store of
     # its own, so the batch run does not find this packet in the cache).
@@ -403,10 +407,7 @@ def test_the_batch_api_path(model, srv, tmp_path):
     lines = srv.batch_lines
     assert {line.provider for line in lines} == {wire}
     first = next(line.json for line in lines if "Candidate 0\n" in _packet_text(line.json))
-    for key in ("messages", "tools", "tool_choice", "max_tokens", "temperature", "model"):
-        assert first[key] == live[key], f"batch and live requests differ in {key}"
-    if wire == "anthropic":
-        assert first["system"] == live["system"]
+    assert first == live, "a batch line is exactly the request the live extractor sends"
     # After the batches gave up on it, the broken packet was tried live (and failed there too).
     assert any("FAIL-500" in _packet_text(r.json) for r in srv.model_requests)
     results = {Path(d["source"]).name: Assessment.model_validate(d)

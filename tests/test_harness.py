@@ -100,7 +100,7 @@ def test_baseline_runs_on_any_dataset_dir_and_the_gate_follows_thresholds(tmp_pa
     # A regression against a committed baseline fails even when the floor passes.
     base = tmp_path / "baseline.json"
     value = summary.metrics["level/within_one"]
-    base.write_text(json.dumps({f"baseline/mini/all": {"level/within_one": value + 0.2}}))
+    base.write_text(json.dumps({"baseline/mini/all": {"level/within_one": value + 0.2}}))
     regressed = run_gate(log.location, lenient, base)
     assert not regressed.passed and "regressed" in regressed.failures[0]
     # The CLI prints the markdown table and exits 1 on failure.

@@ -58,7 +58,8 @@ def test_listed_names_are_masked_even_in_free_prose():
 @pytest.mark.parametrize(("provider", "base_url", "requested", "expected"), [
     ("openai", None, None, True), ("anthropic", None, None, True),
     ("openai", "https://vllm.internal.example:8000/v1", None, True),
-    ("openai", "http://127.0.0.1:8000/v1", None, False), ("compatible", "http://localhost:1234/v1", None, False),
+    ("openai", "http://127.0.0.1:8000/v1", None, False),
+    ("compatible", "http://localhost:1234/v1", None, False),
     ("ollama", None, None, False), ("openai", "http://127.0.0.1:8000/v1", True, True),
     ("openai", None, False, False),
 ])

@@ -28,7 +28,8 @@ def _all_bytes(folder: Path) -> bytes:
 
 
 @pytest.mark.parametrize("reply", [
-    status(401, body={"error": {"message": f"Incorrect API key provided: {KEY}", "type": "invalid_request_error"}}),
+    status(401, body={"error": {"message": f"Incorrect API key provided: {KEY}",
+                                "type": "invalid_request_error"}}),
     status(400, body={"error": {"message": f"bad request for key {KEY}", "type": "invalid_request_error"}}),
 ])
 def test_a_key_echoed_by_the_provider_is_never_repeated(tmp_path, reply):

@@ -106,11 +106,11 @@ def baseline_key(s: EvalSummary) -> str:
 
 
 def _ci(metrics: dict[str, float], name: str) -> tuple[float, float] | None:
+    """The 95% CI logged beside a metric: ``<name>_ci_lo``, or ``<group>/pooled_ci_lo`` for pooled ones."""
     group, _, leaf = name.partition("/")
-    for lo_name, hi_name in ((f"{name}_ci_lo", f"{name}_ci_hi"), (f"{group}/pooled_ci_lo", f"{group}/pooled_ci_hi")):
-        if lo_name in metrics and hi_name in metrics and (leaf.startswith("pooled") or lo_name.startswith(name)):
-            return metrics[lo_name], metrics[hi_name]
-    return None
+    prefix = f"{group}/pooled" if leaf.startswith("pooled") else name
+    lo, hi = metrics.get(f"{prefix}_ci_lo"), metrics.get(f"{prefix}_ci_hi")
+    return (lo, hi) if lo is not None and hi is not None else None
 
 
 def run_gate(log_path: str | Path, thresholds_path: str | Path,

@@ -149,9 +149,10 @@ def packet_extraction_task(dataset: str = "datasets/golden", split: str = "test"
     constant_level = most_frequent_level((ds.primary(s.id) for s in samples), lad)  # type: ignore[arg-type]
     args = {"scale": lad.scale, "dimensions": lad.dimension_ids, "flags": lad.flag_ids}
     scorer_obj = agreement_scorer()
-    metrics = [m.level_agreement(**args), m.dimension_agreement(**args), m.evidence_agreement(**args),
-               m.flag_agreement(**args), m.injection_robustness(), m.calibrator_agreement(**args),
-               m.epoch_consistency(lad.scale), m.usage_summary()]
+    metrics: list[Any] = [
+        m.level_agreement(**args), m.dimension_agreement(**args), m.evidence_agreement(**args),
+        m.flag_agreement(**args), m.injection_robustness(), m.calibrator_agreement(**args),
+        m.epoch_consistency(lad.scale), m.usage_summary()]
     return Task(
         dataset=MemoryDataset(samples, name=f"{Path(dataset).name}-{split}"),
         solver=extract(extractor, ladder, constant_level, cache),

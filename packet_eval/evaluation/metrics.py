@@ -132,12 +132,12 @@ def injection_robustness() -> Metric:
     """Over injected/clean twin pairs: share with unchanged levels, flag recall, false positives."""
 
     def compute(scores: list[SampleScore]) -> dict[str, float]:
-        by_role: dict[tuple[str, str, int], Record] = {}
+        by_role: dict[tuple[str, str, int], Record] = {}  # (pair, role, epoch)
         seen: dict[str, int] = defaultdict(int)
         for s in scores:
             md = s.score.metadata or {}
             role, pair = md.get("injection_role"), md.get("injection_pair")
-            if not role or "pred" not in md:
+            if not role or not pair or "pred" not in md:
                 continue
             seen[str(s.sample_id)] += 1
             by_role[(pair, role, seen[str(s.sample_id)])] = record_from_dict(md["pred"])
@@ -177,7 +177,8 @@ def calibrator_agreement(scale: list[str], dimensions: list[str], flags: list[st
                 "calibrator_accuracy": _num(r["overall"]["exact_accuracy"]),
                 "calibrator_kappa_quadratic": _num(r["overall"]["kappa_quadratic"]),
                 "calibrator_alpha_ordinal": _num(r["overall"]["alpha_ordinal"]),
-                "calibrator_dimension_pooled_kappa_quadratic": _num(r["dimensions"]["pooled"]["kappa_quadratic"]),
+                "calibrator_dimension_pooled_kappa_quadratic":
+                    _num(r["dimensions"]["pooled"]["kappa_quadratic"]),
                 "calibrator_evidence_recall": _num(r["evidence"]["recall"])}
 
     return compute
@@ -209,8 +210,8 @@ def usage_summary() -> Metric:
     """Cost and tokens per packet, and the share served from the local cache."""
 
     def compute(scores: list[SampleScore]) -> dict[str, float]:
-        usages = [(s.score.metadata or {}).get("usage") for s in scores]
-        usages = [u for u in usages if u]
+        usages: list[dict[str, Any]] = [u for s in scores
+                                        if (u := (s.score.metadata or {}).get("usage"))]
         if not usages:
             return {}
         n = len(usages)
@@ -218,7 +219,7 @@ def usage_summary() -> Metric:
                 "input_tokens_per_packet": sum(u["input_tokens"] for u in usages) / n,
                 "output_tokens_per_packet": sum(u["output_tokens"] for u in usages) / n,
                 "calls_per_packet": sum(u["calls"] for u in usages) / n,
-                "cached_rate": sum(1 for u in usages if u["cached"]) / n,
+                "cached_rate": sum(1 for u in usages if u["cached"]) / n,  # share, not count
                 "dropped_ungrounded": float(sum(u["dropped_ungrounded"] for u in usages))}
 
     return compute

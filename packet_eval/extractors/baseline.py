@@ -26,7 +26,7 @@ from packet_eval.assemble import build_assessment
 from packet_eval.injection import detect_injections
 from packet_eval.ladder import Dimension, Flag, Ladder
 from packet_eval.packet import Packet
-from packet_eval.schema import Assessment, Evidence, ExtractorInfo, FlagFinding
+from packet_eval.schema import Assessment, Attribution, Evidence, ExtractorInfo, FlagFinding, Strength
 from packet_eval.sentences import Unit, split_units
 
 NAME = "baseline"
@@ -127,7 +127,7 @@ def _hits(pattern: re.Pattern[str] | None, s: str) -> int:
 _GROUP_SUBJECT = re.compile(r"^(?:we|our|us|the|this|that|they|these|those|it|team)\b", re.IGNORECASE)
 
 
-def _attribution(s: str) -> str:
+def _attribution(s: str) -> Attribution:
     if _INDIVIDUAL.search(s) or _THIRD_PERSON.search(s):
         return "individual"
     if not _GROUP_SUBJECT.match(s) and (_ACTION_START.match(s) or _NAMED_SUBJECT.match(s)):
@@ -137,8 +137,8 @@ def _attribution(s: str) -> str:
     return "unclear"
 
 
-def _rate(ladder: Ladder, cues: _Cues, dim: Dimension, s: str, attribution: str,
-          outcome: bool) -> tuple[str, str, str] | None:
+def _rate(ladder: Ladder, cues: _Cues, dim: Dimension, s: str, attribution: Attribution,
+          outcome: bool) -> tuple[str, Strength, str] | None:
     """(level, strength, rationale) for one sentence in one dimension, or None."""
     if not (_hits(cues.dim[dim.id], s)):
         return None
@@ -168,6 +168,7 @@ def _rate(ladder: Ladder, cues: _Cues, dim: Dimension, s: str, attribution: str,
         rank = cap
         why.append("capped: " + ("team credit with no personal role" if attribution == "team"
                                  else "no clear personal role"))
+    strength: Strength
     if attribution == "individual" and outcome and cell_hit:
         strength = "strong"
     elif attribution != "team" and (cell_hit or outcome):
@@ -205,7 +206,7 @@ def extract(packet: Packet, ladder: Ladder, target_level: str | None = None) -> 
                               rationale=f"{h.kind}: text aimed at the evaluator, treated as data")
                   for h in injected]
     evidence: dict[str, list[Evidence]] = {d: [] for d in ladder.dimension_ids}
-    voices = {"individual": 0, "team": 0, "unclear": 0}
+    voices: dict[str, int] = {"individual": 0, "team": 0, "unclear": 0}
     team_units: list[Unit] = []
     for unit in units:
         if any(h.start < unit.end and unit.start < h.end for h in injected):

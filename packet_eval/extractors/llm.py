@@ -196,8 +196,9 @@ async def _instructor_call(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Pa
         "restore": redactor.restore if redactor is not None else None}
     client = instructor_client(raw, spec.wire, opts.mode)
     started: list[float] = []
-    row = {"model": str(spec), "prompt_version": prompt_version(), "ladder_sha256": ladder.sha256,
-           "packet_sha256": packet.sha256, "request_hash": rhash}
+    row: dict[str, Any] = {"model": str(spec), "prompt_version": prompt_version(),
+                           "ladder_sha256": ladder.sha256, "packet_sha256": packet.sha256,
+                           "request_hash": rhash}
 
     def on_kwargs(*_: Any, **kwargs: Any) -> None:
         ctx["attempt"] += 1

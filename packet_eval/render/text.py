@@ -37,6 +37,7 @@ def render_text(a: Assessment, ladder: Ladder, console: Console) -> None:
     if a.gaps:
         console.print(f"[bold]Gaps to {a.target_level}[/]")
         for g in a.gaps:
-            console.print(f"  [cyan]{g.dimension}[/] {g.demonstrated} \u2192 {g.needed}: {_short(g.advice, 200)}")
+            console.print(f"  [cyan]{g.dimension}[/] {g.demonstrated} \u2192 {g.needed}: "
+                          f"{_short(g.advice, 200)}")
     console.print("[dim]Evidence for a human decision, not a verdict. Every quote is verbatim "
                   "from the packet.[/]")

@@ -1,4 +1,4 @@
-"""``packet-eval agreement`` as terminal text or markdown (the JSON form is ``Calibration.to_dict``).
+"""``packet-eval agreement`` as terminal text or markdown (JSON is ``Calibration.to_dict``).
 
 Both lead with the headline numbers a committee asks about (exact and within-one
 agreement, weighted kappa with its interval), then per-dimension kappa, evidence
@@ -36,13 +36,16 @@ def _headline(cal: Calibration) -> list[str]:
     o, ci = r.get("overall", {}), r.get("ci", {})
     ev = r.get("evidence", {})
     who = f"calibrator {cal.calibrator}" if cal.calibrator else "the first label of each packet"
+    compared = f"{cal.n_compared} packet(s) compared with {who}"
+    if cal.labelled_not_assessed:
+        compared += f"; {len(cal.labelled_not_assessed)} labelled packet(s) not assessed"
+    if cal.assessed_not_labelled:
+        compared += f"; {cal.assessed_not_labelled} assessed packet(s) without a label"
     lines = [
-        f"{cal.n_compared} packet(s) compared with {who}"
-        + (f"; {len(cal.labelled_not_assessed)} labelled packet(s) not assessed" if cal.labelled_not_assessed else "")
-        + (f"; {cal.assessed_not_labelled} assessed packet(s) without a label" if cal.assessed_not_labelled else ""),
+        compared,
         f"exact level {_pct(o.get('exact_accuracy'))}{_ci(ci.get('exact_accuracy'), True)}, "
-        f"within one {_pct(o.get('within_one_accuracy'))}, mean error {_num(o.get('mean_absolute_error'))} "
-        f"step(s)",
+        f"within one {_pct(o.get('within_one_accuracy'))}, "
+        f"mean error {_num(o.get('mean_absolute_error'))} step(s)",
         f"weighted kappa {_num(o.get('kappa_quadratic'))}{_ci(ci.get('kappa_quadratic'))}, "
         f"kappa {_num(o.get('kappa'))}, ordinal alpha {_num(o.get('alpha_ordinal'))}",
         f"evidence recall {_pct(ev.get('recall'))}, precision {_pct(ev.get('precision'))} "
@@ -73,7 +76,8 @@ def render_text(cal: Calibration, ladder: Ladder, console: Console) -> None:
         table.add_row(d.name, str(s.get("n", 0)), _pct(s.get("exact_accuracy")),
                       _num(s.get("kappa_quadratic")))
     console.print(table)
-    flags = {f: s for f, s in r.get("flags", {}).items() if s.get("support") or s.get("precision") is not None}
+    flags = {f: s for f, s in r.get("flags", {}).items()
+             if s.get("support") or s.get("precision") is not None}
     if flags:
         ft = Table(title="Flags", title_justify="left")
         for col in ("flag", "precision", "recall", "F1", "calibrator count"):
@@ -93,13 +97,15 @@ def render_text(cal: Calibration, ladder: Ladder, console: Console) -> None:
     dt.add_column("\u0394", justify="right", no_wrap=True)
     dt.add_column("dimensions apart (calibrator\u2192tool)")
     dt.add_column("flags")
-    for d in cal.disagreements:
-        flags_txt = " ".join([f"-{f}" for f in d.flags_missed] + [f"+{f}" for f in d.flags_extra])
-        dims = ", ".join(f"{x.dimension} {x.calibrator}\u2192{x.tool}" for x in d.dimensions)
-        dt.add_row(d.packet_id, d.calibrator_level, d.tool_level,
-                   f"{d.steps:+d}" if d.steps else "0", dims or "\u2014", flags_txt)
+    for dis in cal.disagreements:
+        flags_txt = " ".join([f"-{f}" for f in dis.flags_missed]
+                             + [f"+{f}" for f in dis.flags_extra])
+        dims = ", ".join(f"{x.dimension} {x.calibrator}\u2192{x.tool}" for x in dis.dimensions)
+        dt.add_row(dis.packet_id, dis.calibrator_level, dis.tool_level,
+                   f"{dis.steps:+d}" if dis.steps else "0", dims or "\u2014", flags_txt)
     console.print(dt)
-    console.print("[dim]\u0394 = tool minus calibrator, in levels. -flag: the calibrator raised it, "
+    console.print("[dim]\u0394 = tool minus calibrator, in levels. -flag: the calibrator "
+                  "raised it, "
                   "the tool did not; +flag: the other way round.[/]")
 
 
@@ -112,7 +118,8 @@ def render_markdown(cal: Calibration, ladder: Ladder) -> str:
     r = cal.report or {}
     lines = ["# Agreement with the committee's calibrators", ""]
     lines += [f"- {line}" for line in _headline(cal)] + [""]
-    lines += ["## By dimension", "", "| dimension | n | exact | weighted kappa |", "|---|---:|---:|---:|"]
+    lines += ["## By dimension", "", "| dimension | n | exact | weighted kappa |",
+              "|---|---:|---:|---:|"]
     for d in ladder.dimensions:
         s = r.get("dimensions", {}).get("per_dimension", {}).get(d.id, {})
         lines.append(f"| {d.name} | {s.get('n', 0)} | {_pct(s.get('exact_accuracy'))} | "
@@ -123,11 +130,12 @@ def render_markdown(cal: Calibration, ladder: Ladder) -> str:
         return "\n".join(lines)
     lines += ["| packet | calibrator | tool | \u0394 | dimensions apart | flags | notes |",
               "|---|---|---|---:|---|---|---|"]
-    for d in cal.disagreements:
-        flags_txt = " ".join([f"\u2212{f}" for f in d.flags_missed] + [f"+{f}" for f in d.flags_extra])
-        lines.append(f"| {d.packet_id} | {d.calibrator_level} ({_cell(d.calibrator)}) | {d.tool_level} "
-                     f"| {d.steps:+d} | {_cell(_dims(d, ladder))} | {flags_txt} | "
-                     f"{_cell(d.notes)[:200]} |")
+    for dis in cal.disagreements:
+        flags_txt = " ".join([f"\u2212{f}" for f in dis.flags_missed]
+                             + [f"+{f}" for f in dis.flags_extra])
+        lines.append(f"| {dis.packet_id} | {dis.calibrator_level} ({_cell(dis.calibrator)}) | "
+                     f"{dis.tool_level} | {dis.steps:+d} | {_cell(_dims(dis, ladder))} | "
+                     f"{flags_txt} | {_cell(dis.notes)[:200]} |")
     lines += ["", "\u0394 = tool minus calibrator, in levels; \u2212flag: raised by the calibrator "
               "only; +flag: raised by the tool only.", ""]
     return "\n".join(lines)

@@ -99,12 +99,14 @@ def pick_labels(labels: Iterable[Label], calibrator: str | None = None
         by_packet.setdefault(lb.packet_id, []).append(lb)
     chosen: dict[str, Label] = {}
     for pid, lbs in by_packet.items():
-        pick = next((lb for lb in lbs if lb.calibrator == calibrator), None) if calibrator else lbs[0]
+        pick = lbs[0] if calibrator is None else \
+            next((lb for lb in lbs if lb.calibrator == calibrator), None)
         if pick is not None:
             chosen[pid] = pick
     if calibrator and not chosen:
         names = sorted({lb.calibrator for lbs in by_packet.values() for lb in lbs})
-        raise ValueError(f"no labels by calibrator {calibrator!r} (labels are by: {', '.join(names)})")
+        raise ValueError(f"no labels by calibrator {calibrator!r} "
+                         f"(labels are by: {', '.join(names)})")
     return chosen, by_packet
 
 

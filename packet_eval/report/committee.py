@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,38 +63,61 @@ def _short_source(source: str) -> str:
     return str(Path(p.parent.name) / p.name) if p.parent.name else p.name
 
 
-def _charts(rows: Sequence[Mapping[str, Any]], ladder: Ladder) -> dict[str, Any]:
-    done = [r for r in rows if r["status"] == "done"]
-    levels = Counter(r["level"] for r in done)
+def _aggregate(rows: Iterable[Mapping[str, Any]], ladder: Ladder) -> dict[str, Any]:
+    """Everything the headline cards and charts need, in one pass without keeping rows."""
+    levels: Counter[str] = Counter()
+    flag_counts: Counter[str] = Counter()
+    by_dim: dict[str, Counter[str]] = {d: Counter() for d in ladder.dimension_ids}
+    targets: Counter[str | None] = Counter()
+    done_targets: Counter[str] = Counter()
+    n_rows = n_done = met = flagged = 0
+    totals = dict.fromkeys(("cost", "input_tokens", "output_tokens", "calls", "cached",
+                            "evidence"), 0.0)
+    pid_idx: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        n_rows += 1
+        pid_idx.setdefault(r["packet_id"], i)
+        targets[r["target_level"]] += 1
+        if r["status"] != "done":
+            continue
+        n_done += 1
+        levels[r["level"]] += 1
+        flag_counts.update(f for f in r["flags"].split(";") if f)
+        flagged += bool(r["n_flags"])
+        for d in ladder.dimension_ids:
+            by_dim[d][r[d]] += 1
+        if r["target_level"]:
+            done_targets[r["target_level"]] += 1
+            met += bool(r["meets_target"])
+        totals["cost"] += r["cost_usd"] or 0.0
+        for k, col in (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens"),
+                       ("calls", "calls"), ("evidence", "evidence_total")):
+            totals[k] += r[col] or 0
+        totals["cached"] += bool(r["cached"])
     top = max(levels.values(), default=0) or 1
     dist = [{"level": lv, "n": levels.get(lv, 0), "pct": 100 * levels.get(lv, 0) / top}
             for lv in ladder.scale]
-    flag_counts: Counter[str] = Counter()
-    for r in done:
-        flag_counts.update(f for f in r["flags"].split(";") if f)
     ftop = max(flag_counts.values(), default=0) or 1
     flags = [{"flag": f.id, "name": f.name, "n": flag_counts.get(f.id, 0),
               "pct": 100 * flag_counts.get(f.id, 0) / ftop} for f in ladder.flags]
-    targeted = [r for r in done if r["target_level"]]
-    met = sum(1 for r in targeted if r["meets_target"])
-    common_target = Counter(r["target_level"] for r in targeted).most_common(1)
-    mid = common_target[0][0] if common_target else ladder.levels[len(ladder.levels) // 2]
+    common = done_targets.most_common(1)
+    mid = common[0][0] if common else ladder.levels[len(ladder.levels) // 2]
     rank = ladder.rank
-    by_dim = []
-    for d in ladder.dimensions:
-        counts = Counter(r.get(d.id) for r in done)
-        n = len(done) or 1
-        by_dim.append({"id": d.id, "name": d.name,
-                       "segments": [{"level": lv, "n": counts.get(lv, 0),
-                                     "pct": 100 * counts.get(lv, 0) / n} for lv in ladder.scale],
-                       "above": sum(c for lv, c in counts.items()
-                                    if lv in rank and rank[lv] >= rank[mid])})
-    targets = {r["target_level"] for r in rows}
-    return {"distribution": dist, "flags": flags, "targeted": len(targeted), "met": met,
-            "targets_vary": len(targets) > 1,
-            "one_target": next(iter(targets)) if len(targets) == 1 else None,
-            "flagged": sum(1 for r in done if r["n_flags"]), "by_dimension": by_dim,
-            "mid_level": mid}
+    dims = []
+    for dim in ladder.dimensions:
+        counts = by_dim[dim.id]
+        n = n_done or 1
+        dims.append({"id": dim.id, "name": dim.name,
+                     "segments": [{"level": lv, "n": counts.get(lv, 0),
+                                   "pct": 100 * counts.get(lv, 0) / n} for lv in ladder.scale],
+                     "above": sum(c for lv, c in counts.items()
+                                  if lv in rank and rank[lv] >= rank[mid])})
+    charts = {"distribution": dist, "flags": flags, "targeted": sum(done_targets.values()),
+              "met": met, "targets_vary": len(targets) > 1,
+              "one_target": next(iter(targets)) if len(targets) == 1 else None,
+              "flagged": flagged, "by_dimension": dims, "mid_level": mid}
+    return {"charts": charts, "totals": totals, "n_rows": n_rows, "n_done": n_done,
+            "pid_idx": pid_idx}
 
 
 def _row_view(i: int, r: Mapping[str, Any], ladder: Ladder, cal: Calibration | None
@@ -104,7 +127,7 @@ def _row_view(i: int, r: Mapping[str, Any], ladder: Ladder, cal: Calibration | N
     dims = []
     for d in ladder.dimension_ids:
         lv = r.get(d)
-        dims.append({"id": d, "level": lv, "rank": rank[lv] if lv in rank else -1,
+        dims.append({"id": d, "level": lv, "rank": rank.get(lv, -1) if lv else -1,
                      "n": r.get(f"{d}_evidence") or 0,
                      "below": bool(lv in rank and target and rank[lv] < rank[target])})
     gold = cal.gold_levels.get(r["packet_id"]) if cal else None
@@ -142,7 +165,7 @@ def write_committee_report(
     path: str | Path,
     *,
     ladder: Ladder,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]],
     run: Mapping[str, Any],
     drilldowns: Iterator[tuple[int, Assessment, str | None]],
     calibration: Calibration | None = None,
@@ -154,7 +177,8 @@ def write_committee_report(
     Args:
         path: where to write report.html.
         ladder: the ladder the run used.
-        rows: one summary row per packet (as in summary.csv), in run order.
+        rows: one summary row per packet (as in summary.csv), in run order; iterated a few
+            times, so pass a re-iterable (a list, or batch_outputs.SummaryRows).
         run: the run's BatchSummary as a dict (model, cost, stop reason, ...).
         drilldowns: (row index, Assessment, packet text or None) for each assessed
             packet, consumed lazily while the file is written.
@@ -164,28 +188,18 @@ def write_committee_report(
     """
     target = Path(path)
     colours = level_colours(ladder.scale)
-    views = [_row_view(i, r, ladder, calibration) for i, r in enumerate(rows)]
-    done = [r for r in rows if r["status"] == "done"]
-    totals = {
-        "cost": sum(r["cost_usd"] or 0.0 for r in done),
-        "input_tokens": sum(r["input_tokens"] or 0 for r in done),
-        "output_tokens": sum(r["output_tokens"] or 0 for r in done),
-        "calls": sum(r["calls"] or 0 for r in done),
-        "cached": sum(1 for r in done if r["cached"]),
-        "evidence": sum(r["evidence_total"] or 0 for r in done),
-    }
-    ctx = {
+    ctx: dict[str, Any] = {
+        **_aggregate(rows, ladder),
         "title": title, "ladder": ladder, "scale": ladder.scale, "rank": ladder.rank,
-        "heat": colours, "rows": views, "n_done": len(done), "run": run, "totals": totals,
-        "charts": _charts(rows, ladder), "cal": calibration,
+        "heat": colours, "run": run, "cal": calibration,
+        # Row views are made as the table is written, not all at once (thousands of rows).
+        "rows": (_row_view(i, r, ladder, calibration) for i, r in enumerate(rows)),
         "agreement": calibration.report if calibration else None,
         "failures": failures, "pricing_updated": UPDATED, "batch_discount": BATCH_DISCOUNT,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "drilldowns": _drilldowns(drilldowns, ladder, calibration, colours),
-        "pid_idx": {}, "dis_ids": set(), "cal_cm_max": 1,
+        "dis_ids": set(), "cal_cm_max": 1,
     }
-    for v in views:
-        ctx["pid_idx"].setdefault(v["packet_id"], v["idx"])
     if calibration is not None:
         ctx["dis_ids"] = {d.packet_id for d in calibration.disagreements}
         if calibration.report:

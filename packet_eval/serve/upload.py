@@ -53,10 +53,7 @@ class _InMemoryMultiPartParser(MultiPartParser):
 
 
 def too_large(limit: int, size: int | None = None, *, declared: bool = False) -> UploadRejected:
-    if size is None:
-        got = "is larger than that"
-    else:
-        got = f"is {'about ' if declared else ''}{size:,} bytes"
+    got = "is larger than that" if size is None else f"is {'about ' if declared else ''}{size:,} bytes"
     return UploadRejected(413, "File too large",
                           f"Uploads are limited to {limit:,} bytes and this one {got}. "
                           "Trim the packet, or paste only the part you want assessed.")
