@@ -168,3 +168,21 @@ def test_bad_task_arguments_are_clear(tmp_path):
         packet_extraction_task(extractor="magic")
     with pytest.raises(PacketEvalError, match="dataset directory not found"):
         packet_extraction_task(dataset=str(tmp_path / "nope"))
+
+
+def test_epochs_give_self_consistency_and_compare_shows_deltas(tmp_path, dev_ids):
+    ids = [i for i in dev_ids if not i.endswith(".clean")][:3]
+    root = small_dataset(tmp_path, ids)
+    base = run(packet_extraction_task(dataset=str(root), split="all", extractor="baseline"), tmp_path,
+               epochs=2)
+    got = metrics(base)
+    # The baseline is deterministic, so two epochs agree perfectly with each other.
+    assert got["consistency/epochs"] == 2.0 and got["consistency/epoch_mean_pairwise_exact"] == 1.0
+    const = run(packet_extraction_task(dataset=str(root), split="all", extractor="constant"),
+                tmp_path / "c")
+    res = CliRunner().invoke(app, ["eval", "compare", base.location, const.location])
+    assert res.exit_code == 0, res.output
+    line = next(x for x in res.output.splitlines() if x.startswith("| level/kappa_quadratic |"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    a, b, delta = float(cells[1]), float(cells[2]), float(cells[3])
+    assert b == 0.0 and delta == pytest.approx(b - a, abs=1e-3)
