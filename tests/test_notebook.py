@@ -29,9 +29,18 @@ def test_notebook_executes_on_a_baseline_log(tmp_path, monkeypatch):
                          model="none", log_dir=str(log_dir), display="none")
     assert log.status == "success"
     monkeypatch.setenv("PACKET_EVAL_LOG_DIR", str(log_dir))
+    from packet_eval.evaluation.probes_task import packet_probes_task
+
+    probe_dir = tmp_path / "probes"
+    [probe_log] = inspect_eval(packet_probes_task(dataset=str(ROOT / "datasets" / "golden"), split="dev",
+                                                  probes="superlatives,section_order"),
+                               model="none", log_dir=str(probe_dir), display="none")
+    assert probe_log.status == "success"
+    monkeypatch.setenv("PACKET_EVAL_PROBE_LOG_DIR", str(probe_dir))
     nb = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
     text = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "image/png" in text  # the charts rendered
     assert "quadratic kappa" in text and "maintainer-a" in text
+    assert "superlatives" in text and "section_order" in text  # the probe table rendered
