@@ -239,7 +239,9 @@ class _Run:
             store=self.store, retry=self.retry, gate=self.gate)
 
     async def one(self, job: Job, reserved: float) -> None:
-        started = now_utc()
+        from packet_eval.store import now_utc as store_now  # the call log's own clock format
+
+        started = store_now()
         try:
             packet = await self.load(job)
             a = await self.assess(job, packet)

@@ -180,17 +180,16 @@ class _Provider:
         self.mode = Mode.ANTHROPIC_TOOLS if anthropic else Mode.TOOLS
         self.provider = Provider.ANTHROPIC if anthropic else Provider.OPENAI
 
-    def body(self, messages: list[dict[str, Any]], tail: list[dict[str, Any]], max_tokens: int,
-             context: dict[str, Any]) -> dict[str, Any]:
+    def body(self, messages: list[dict[str, Any]], tail: list[dict[str, Any]],
+             max_tokens: int) -> dict[str, Any]:
         """The request the live extractor sends, built by instructor's own preparation steps.
 
-        Live, ``client.create(..., response_model=ExtractionAnswer, context=ctx)`` runs the
-        mode's request handler (tools, tool_choice, Anthropic's system block), converts the
-        messages, then renders them as templates with the context. The same three steps here
-        keep a batch line byte-identical to a live request (tests compare them).
+        Live, ``client.create(..., response_model=ExtractionAnswer)`` runs the mode's
+        request handler (tools, tool_choice, Anthropic's system block) and converts the
+        messages; no templating, since packet text must never be rendered. The same steps
+        here keep a batch line byte-identical to a live request (tests compare them).
         """
         from instructor.processing.response import handle_response_model
-        from instructor.templating import handle_templating  # type: ignore[attr-defined]
 
         # As live: temperature goes only to the OpenAI wire (see extractors/llm.py).
         sampling = {"temperature": self.opts.temperature} if self.spec.wire == "openai" else {}
@@ -200,7 +199,6 @@ class _Provider:
             _, kw = handle_response_model(ExtractionAnswer, mode=self.mode, provider=self.provider,
                                           messages=messages, model=self.spec.name,
                                           max_tokens=max_tokens, **sampling)
-        kw = handle_templating(kw, mode=self.mode, provider=self.provider, context=context)
         kw["messages"] = [*kw["messages"], *tail]  # re-asks follow the prepared prompt, as live
         return kw
 
@@ -386,7 +384,7 @@ class BatchRunner:
         chunks = chunk_packet(packet, self.opts.token_budget)
         base = _messages(self.ladder, packet, chunks[req.chunk], req.chunk + 1, len(chunks),
                          self._redactor_for(req.job))
-        return self.api.body(base, req.tail, req.max_tokens, self._context(req))
+        return self.api.body(base, req.tail, req.max_tokens)
 
     def _redactor_for(self, job: Job) -> Redactor | None:
         return _redactor(str(job.path), tuple(self.opts.redact_names)) if self.opts.redact else None

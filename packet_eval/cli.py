@@ -261,8 +261,9 @@ def dataset_stats_cmd(
 
 
 def _register_subcommands() -> None:
-    from packet_eval import cli_eval, cli_serve
+    from packet_eval import cli_assess, cli_eval, cli_serve
 
+    cli_assess.register(app)
     cli_eval.register(app)
     cli_serve.register(app)
 

@@ -31,9 +31,10 @@ class AgreementFormat(str, Enum):  # noqa: UP042 - typer's choice type, as cli.F
 def _print_summary(s: Any) -> None:
     from packet_eval.batch import EXIT_OK
 
-    done_bits = [f"{s.cached} from cache"] + ([f"{s.skipped} already done"] if s.skipped else [])
-    out.print(f"[bold]{s.done}[/] of {s.total} packet(s) assessed into {s.out_dir} "
-              f"({', '.join(done_bits)})", highlight=False)
+    bits = ([f"{s.cached} from cache"] if s.model != "baseline" else []) + \
+        ([f"{s.skipped} already done"] if s.skipped else [])
+    out.print(f"[bold]{s.done}[/] of {s.total} packet(s) assessed into {s.out_dir}"
+              + (f" ({', '.join(bits)})" if bits else ""), highlight=False)
     if s.model != "baseline":
         est = f" (estimate ${s.estimate_usd:.4f})" if s.estimate_usd else ""
         out.print(f"cost ${s.cost_usd:.4f}{est} \u00b7 {s.input_tokens:,} in / {s.output_tokens:,} "

@@ -211,43 +211,60 @@ def _assess_cmd(folder: Path, out: Path, url: str, concurrency: int = 3) -> list
             "--concurrency", str(concurrency), "--no-progress"]
 
 
-def test_sigkill_mid_run_then_resume_leaves_exactly_one_result_per_packet(tmp_path):
-    paths = write_packets(tmp_path / "cycle", 18)
+def _wait_for_results(results: Path, at_least: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if results.exists() and len(results.read_bytes().splitlines()) >= at_least:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"fewer than {at_least} results appeared")
+
+
+def test_sigint_then_sigkill_mid_run_then_resume_leaves_exactly_one_result_per_packet(tmp_path):
+    paths = write_packets(tmp_path / "cycle", 24)
     out = tmp_path / "run"
+    results = out / "assessments.jsonl"
     server, url = _start_server(latency_ms=120)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = _assess_cmd(tmp_path / "cycle", out, url)
     try:
-        victim = subprocess.Popen(_assess_cmd(tmp_path / "cycle", out, url), cwd=ROOT, env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        results = out / "assessments.jsonl"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if results.exists() and len(results.read_bytes().splitlines()) >= 4:
-                break
-            time.sleep(0.02)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(timeout=10)
+        # Ctrl-C: no new packets start, in-flight ones finish, outputs are written, exit 130.
+        first = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        _wait_for_results(results, 3)
+        first.send_signal(signal.SIGINT)
+        _, err = first.communicate(timeout=30)
+        assert first.returncode == 130, err
+        after_int = len(lines_of(results))
+        assert 3 <= after_int < 24
+        assert json.loads((out / "run.json").read_text())["stop_reason"] == "interrupted"
+        # SIGKILL: nothing runs after it, so it is the torn-write case.
+        second = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        _wait_for_results(results, after_int + 3)
+        second.send_signal(signal.SIGKILL)
+        second.wait(timeout=10)
         before = len(lines_of(results))
-        assert 4 <= before < 18, f"the kill should land mid-run, got {before} results"
+        assert after_int + 3 <= before < 24, f"the kill should land mid-run, got {before}"
         # Simulate the one write a SIGKILL can tear: half a line with no newline.
         with results.open("ab") as fh:
             fh.write(b'{"packet_id": "cand-0')
-        rerun = subprocess.run(_assess_cmd(tmp_path / "cycle", out, url), cwd=ROOT, env=env,
-                               capture_output=True, text=True, timeout=60)
+        rerun = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                               timeout=60)
         assert rerun.returncode == 0, rerun.stderr
-        assert "already done" in rerun.stdout
+        assert f"{before} already done" in rerun.stdout
     finally:
         server.send_signal(signal.SIGTERM)
         _, stats = server.communicate(timeout=10)
     done = lines_of(results)
     sources = [d["source"] for d in done]
-    assert len(sources) == len(set(sources)) == 18, "exactly one result per packet"
+    assert len(sources) == len(set(sources)) == 24, "exactly one result per packet"
     assert sorted(sources) == sorted(str(p.resolve()) for p in paths)
     for d in done:
         Assessment.model_validate(d)
     calls = json.loads(stats.strip().splitlines()[-1])["calls"]
     # Finished packets are never asked again; only those in flight at the kill are redone.
-    assert calls <= 18 + 3, calls
+    assert calls <= 24 + 3, calls
     assert not (out / "errors.jsonl").exists()
 
 

@@ -527,3 +527,27 @@ async def test_shared_rate_gate_makes_the_other_extraction_wait(srv, packet):
     t429, b_next = await both(gate)
     assert gate.throttled == 1
     assert b_next - t429 >= retry_after - 0.05  # B's next request waited for A's Retry-After
+
+
+def test_packet_text_is_never_rendered_as_a_template(tmp_path, monkeypatch):
+    """Jinja syntax in a packet reaches the model verbatim (instructor templates when given context)."""
+    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path))
+    trap = "I wrote {{ scale }} and {% if true %}OK{% endif %} into the eval notes, {# a comment #}."
+    text = "# Packet\n\nI built the eval harness that every change now runs against.\n\n" + trap + "\n"
+    pkt = packet_from_text(text, "jinja")
+    with FakeLLMServer() as srv:
+        asyncio.run(assess_async(pkt, model="openai/gpt-test", base_url=srv.openai_base_url,
+                                 use_cache=False, redact=False))
+        user = srv.requests[0].json["messages"][-1]["content"]
+    assert trap in user
+    assert "['none'" not in user
+
+
+def test_a_cache_hit_keeps_the_name_of_the_file_asked_about(tmp_path, monkeypatch):
+    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path))
+    text = "# Packet\n\nI built the eval harness that every change to the assistant now runs against.\n"
+    first, second = packet_from_text(text, "a", "a.md"), packet_from_text(text, "b", "b.md")
+    with FakeLLMServer() as srv:
+        asyncio.run(assess_async(first, model="openai/gpt-test", base_url=srv.openai_base_url))
+        again = asyncio.run(assess_async(second, model="openai/gpt-test", base_url=srv.openai_base_url))
+    assert again.usage.cached and (again.packet_id, again.source) == ("b", "b.md")

@@ -24,7 +24,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop
 from packet_eval.assemble import build_assessment
 from packet_eval.chunking import DEFAULT_TOKEN_BUDGET, Chunk, chunk_packet
 from packet_eval.errors import ProviderError
-from packet_eval.extractors.llm_schema import ExtractionAnswer
+from packet_eval.extractors.llm_schema import GROUNDING, ExtractionAnswer
 from packet_eval.ladder import NONE, Ladder
 from packet_eval.packet import Packet
 from packet_eval.pricing import cost_usd
@@ -235,9 +235,13 @@ async def _instructor_call(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Pa
     # anthropic>=2 removed sampling parameters (its API version rejects them), so
     # temperature goes only to the OpenAI wire.
     sampling = {"temperature": opts.temperature} if spec.wire == "openai" else {}
-    answer = await client.create(
-        model=spec.name, messages=messages, response_model=ExtractionAnswer,
-        max_retries=opts.max_reasks, context=ctx, max_tokens=max_tokens, **sampling)
+    token = GROUNDING.set(ctx)  # never instructor's context=: that would template the packet
+    try:
+        answer = await client.create(
+            model=spec.name, messages=messages, response_model=ExtractionAnswer,
+            max_retries=opts.max_reasks, max_tokens=max_tokens, **sampling)
+    finally:
+        GROUNDING.reset(token)
     tally.validation_retries += max(0, ctx["attempt"] - 1)
     tally.dropped += ctx["dropped"]
     return answer, ctx["attempt"]
@@ -266,13 +270,15 @@ def _merge(ladder: Ladder, answers: list[ExtractionAnswer]
     return evidence, claimed, flags
 
 
-def _from_cache(cached: str, ladder: Ladder, target_level: str | None) -> Assessment:
+def _from_cache(cached: str, ladder: Ladder, packet: Packet, target_level: str | None) -> Assessment:
     from packet_eval.assemble import compute_gaps
 
     a = Assessment.model_validate_json(cached)
     levels = {d: f.level for d, f in a.dimensions.items()}
+    # The cache is keyed by content: another file with the same text gets its own name back.
     return a.model_copy(update={
-        "target_level": target_level, "gaps": compute_gaps(ladder, levels, target_level),
+        "packet_id": packet.packet_id, "source": packet.source, "target_level": target_level,
+        "gaps": compute_gaps(ladder, levels, target_level),
         "usage": a.usage.model_copy(update={"cached": True, "calls": 0, "input_tokens": 0,
                                             "output_tokens": 0, "cost_usd": 0.0,
                                             "validation_retries": 0, "transport_retries": 0})})
@@ -289,7 +295,7 @@ async def extract(packet: Packet, ladder: Ladder, model: str, *, target_level: s
     if opts.use_cache:
         cached = store.get_cached(rhash)
         if cached is not None:
-            return _from_cache(cached, ladder, target_level)
+            return _from_cache(cached, ladder, packet, target_level)
     raw = client if client is not None else make_raw_client(spec, base_url, opts.timeout_s)
     chunks = chunk_packet(packet, opts.token_budget)
     redactor = Redactor.for_text(packet.text, opts.redact_names) if opts.redact else None

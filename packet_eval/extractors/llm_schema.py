@@ -10,11 +10,18 @@ counts them, so nothing ungrounded ever becomes evidence.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, model_validator
 
 from packet_eval.grounding import Span, ground
+
+# The grounding data for the answer being validated. It is not passed to instructor as
+# ``context``: instructor would then render every message, packet included, as a Jinja
+# template, so packet text such as "{{ ... }}" would be executed instead of quoted.
+# A ContextVar is per asyncio task, so concurrent extractions never see each other's.
+GROUNDING: ContextVar[dict[str, Any] | None] = ContextVar("packet_eval_grounding", default=None)
 
 
 class EvidenceQuote(BaseModel):
@@ -50,7 +57,7 @@ class ExtractionAnswer(BaseModel):
 
     @model_validator(mode="after")
     def _ground(self, info: ValidationInfo) -> ExtractionAnswer:
-        ctx: dict[str, Any] | None = info.context
+        ctx: dict[str, Any] | None = info.context or GROUNDING.get()
         if not ctx or "text" not in ctx:
             return self
         text: str = ctx["text"]

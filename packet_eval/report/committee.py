@@ -71,8 +71,8 @@ def _aggregate(rows: Iterable[Mapping[str, Any]], ladder: Ladder) -> dict[str, A
     targets: Counter[str | None] = Counter()
     done_targets: Counter[str] = Counter()
     n_rows = n_done = met = flagged = 0
-    totals = dict.fromkeys(("cost", "input_tokens", "output_tokens", "calls", "cached",
-                            "evidence"), 0.0)
+    totals: dict[str, Any] = {"cost": 0.0, "input_tokens": 0, "output_tokens": 0, "calls": 0,
+                              "cached": 0, "evidence": 0}
     pid_idx: dict[str, int] = {}
     for i, r in enumerate(rows):
         n_rows += 1
@@ -132,7 +132,11 @@ def _row_view(i: int, r: Mapping[str, Any], ladder: Ladder, cal: Calibration | N
                      "below": bool(lv in rank and target and rank[lv] < rank[target])})
     gold = cal.gold_levels.get(r["packet_id"]) if cal else None
     delta = rank[r["level"]] - rank[gold] if gold and r["level"] in rank else None
+    error = r.get("error")
+    if error:  # packet errors start with the file's path, which the row already shows
+        error = error.removeprefix(f"{r['source']}: ")
     return {**r, "idx": i, "dims": dims, "short_source": _short_source(r["source"]),
+            "error": error,
             "level_rank": rank.get(r["level"], -1) if r["level"] else -1,
             "target_rank": rank.get(target, -1) if target else -1,
             "flag_list": [f for f in r["flags"].split(";") if f], "gold": gold, "delta": delta,
@@ -195,7 +199,9 @@ def write_committee_report(
         # Row views are made as the table is written, not all at once (thousands of rows).
         "rows": (_row_view(i, r, ladder, calibration) for i, r in enumerate(rows)),
         "agreement": calibration.report if calibration else None,
-        "failures": failures, "pricing_updated": UPDATED, "batch_discount": BATCH_DISCOUNT,
+        "failures": [{**f, "error": str(f.get("error", "")).removeprefix(f"{f.get('source')}: ")}
+                     for f in failures],
+        "pricing_updated": UPDATED, "batch_discount": BATCH_DISCOUNT,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "drilldowns": _drilldowns(drilldowns, ladder, calibration, colours),
         "dis_ids": set(), "cal_cm_max": 1,
