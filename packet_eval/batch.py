@@ -236,7 +236,8 @@ class _Run:
         return await assess_async(
             packet, model=self.llm_model, ladder=self.ladder, target_level=job.target_level,
             client=self.client, base_url=self.base_url, use_cache=self.use_cache,
-            store=self.store, retry=self.retry, gate=self.gate)
+            store=self.store, retry=self.retry, gate=self.gate,
+            redact=self.llm_opts.redact if self.llm_opts is not None else None)
 
     async def one(self, job: Job, reserved: float) -> None:
         from packet_eval.store import now_utc as store_now  # the call log's own clock format
@@ -384,6 +385,7 @@ async def run_batch(
     store: Any = None,
     poll_interval_s: float = 30.0,
     console: Console | None = None,
+    redact: bool | None = None,
 ) -> BatchSummary:
     """Assess every packet under ``paths`` into ``out_dir``; see the module docstring.
 
@@ -406,6 +408,8 @@ async def run_batch(
         store: the call log and cache (default: ``Store()`` under ``PACKET_EVAL_HOME``).
         poll_interval_s: how often to poll provider batches.
         console: where progress and notices go (default: stderr).
+        redact: mask personal data before it leaves the machine; None decides as the live
+            extractor does (on for any endpoint that is not local).
 
     Returns:
         A BatchSummary; its ``exit_code`` is non-zero if any packet failed or the run stopped.
@@ -487,7 +491,7 @@ async def run_batch(
             from packet_eval.extractors.llm import should_redact
 
             # Resolved as the live extractor resolves it, so cache keys match its own.
-            opts.redact = should_redact(spec, base_url, None)
+            opts.redact = should_redact(spec, base_url, redact)
         estimator = make_estimator(model_id, lad, llm=is_llm, token_budget=opts.token_budget)
         is_cached = None
         if is_llm and use_cache and spec is not None:

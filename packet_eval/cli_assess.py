@@ -80,6 +80,7 @@ def assess_cmd(
     targets: Annotated[Path | None, typer.Option("--targets", help="CSV with packet_id (or path) and target_level columns.")] = None,
     ladder: Annotated[Path | None, typer.Option("--ladder", help="Ladder YAML (default: the built-in AI-engineering ladder).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not serve LLM calls from the local cache.")] = False,
+    redact: Annotated[bool | None, typer.Option("--redact/--no-redact", help="Mask names, emails, phone numbers, URLs and employee ids before text leaves the machine. Default: on for any endpoint not on this machine.")] = None,
     max_cost: Annotated[float | None, typer.Option("--max-cost", help="Spending ceiling in USD: refuse to start over it, stop cleanly before it.")] = None,
     labels: Annotated[Path | None, typer.Option("--labels", help="The committee's calibration labels (JSONL); the report shows disagreements first.")] = None,
     calibrator: Annotated[str | None, typer.Option("--calibrator", help="Compare with this calibrator's labels (default: the first label of each packet).")] = None,
@@ -98,7 +99,7 @@ def assess_cmd(
         raise ConfigError("--calibrator needs --labels")
     summary = asyncio.run(run_batch(
         paths, out_dir, model=chosen, base_url=base_url, concurrency=concurrency,
-        target_level=target_level, targets_csv=targets, ladder=ladder, use_cache=not no_cache,
+        target_level=target_level, targets_csv=targets, ladder=ladder, use_cache=not no_cache, redact=redact,
         max_cost_usd=max_cost, labels_path=labels, calibrator=calibrator,
         progress=not no_progress and sys.stderr.isatty(), batch_api=batch_api,
         poll_interval_s=poll_seconds))
