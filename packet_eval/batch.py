@@ -310,19 +310,32 @@ class _Run:
                         f"${self.budget.max_usd:.2f} (spent ${self.budget.spent_usd:.4f}); "
                         "in-flight packets finish")
                     return
-                await self.one(job, reserved)
+                try:
+                    await self.one(job, reserved)
+                except OSError as exc:  # results or errors could not be written: stop, loudly
+                    failure.append(exc)
+                    self.stop("write_error")
+                    self.cancel_all()
+                    return
 
         producer = asyncio.create_task(produce())
         self.tasks = [asyncio.create_task(worker()) for _ in range(n)]
         try:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
+            outcomes = await asyncio.gather(*self.tasks, return_exceptions=True)
+            # A worker must never die quietly: that would drop the rest of the cycle unseen.
+            failure += [o for o in outcomes if isinstance(o, Exception)]
         finally:
             self.tasks = []
             producer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await producer
         if failure:
-            raise failure[0]
+            exc = failure[0]
+            if isinstance(exc, OSError):
+                raise PacketEvalError(
+                    f"cannot write results ({exc.strerror or exc}); free space or fix permissions "
+                    "and rerun the same command: every finished result is kept", self.out.path) from None
+            raise exc
 
     def cancel_all(self) -> None:
         for t in self.tasks:

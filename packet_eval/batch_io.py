@@ -260,10 +260,17 @@ class DurableAppender:
         start = self._size
         payload = b"".join(chunks)
         view = memoryview(payload)
-        while view:
-            n = os.write(self._fd, view)
-            view = view[n:]
-        os.fsync(self._fd)
+        try:
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+            os.fsync(self._fd)
+        except OSError:
+            # A full disk can stop a write halfway: cut it back so no torn line is left
+            # in the middle of the file for the next append to follow.
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, start)
+            raise
         self._size += len(payload)
         return start
 
