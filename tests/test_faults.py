@@ -88,8 +88,9 @@ def test_readers_never_block_a_batch_and_see_it_progress(tmp_path):
     thread.start()
     try:
         with FakeLLMServer(default=handler(grounded_answer), latency_s=0.05) as srv:
-            summary = asyncio.run(run_batch(paths, tmp_path / "run", model=MODEL, base_url=srv.openai_base_url,
-                                            concurrency=4, progress=False, retry=FAST))
+            summary = asyncio.run(run_batch(paths, tmp_path / "run", model=MODEL,
+                                            base_url=srv.openai_base_url, concurrency=4,
+                                            progress=False, retry=FAST))
     finally:
         stop.set()
         thread.join()
