@@ -43,6 +43,16 @@ def default_model() -> tuple[str, str | None]:
     return BASELINE, OFFLINE_NOTICE
 
 
+def check_target_level(ladder: Ladder, target_level: str | None) -> None:
+    """Raise a one-line ConfigError when ``target_level`` is not a level of ``ladder``."""
+    if target_level is None:
+        return
+    try:
+        ladder.check_level(target_level)
+    except ValueError as exc:
+        raise ConfigError(f"--target-level: {exc}") from None
+
+
 def _as_packet(packet: Packet | str | Path) -> Packet:
     return packet if isinstance(packet, Packet) else load_packet(packet)
 
@@ -74,11 +84,7 @@ async def assess_async(
     """
     pkt = _as_packet(packet)
     lad = _as_ladder(ladder)
-    if target_level is not None:
-        try:
-            lad.check_level(target_level)
-        except ValueError as exc:
-            raise ConfigError(f"--target-level: {exc}") from None
+    check_target_level(lad, target_level)
     chosen = model or default_model()[0]
     if chosen == BASELINE:
         from packet_eval.extractors import baseline

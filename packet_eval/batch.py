@@ -440,12 +440,9 @@ async def run_batch(
     if max_cost_usd is not None and max_cost_usd < 0:
         raise ConfigError("--max-cost must not be negative")
     lad = ladder if isinstance(ladder, Ladder) else load_ladder(ladder)
-    if target_level is not None:
-        try:
-            lad.check_level(target_level)
-        except ValueError as exc:
-            raise ConfigError(f"--target-level: {exc}") from None
-    from packet_eval.api import BASELINE, default_model
+    from packet_eval.api import BASELINE, check_target_level, default_model
+
+    check_target_level(lad, target_level)
 
     chosen = model or default_model()[0]
     is_llm = chosen != BASELINE
