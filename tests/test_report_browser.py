@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -19,27 +18,18 @@ import pytest
 
 from packet_eval.batch import run_batch
 from packet_eval.schema import Assessment
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, join_highlights_js, skip_without_chromium
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "datasets" / "golden"
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "artifacts" / "screenshots"
 README_IMG = ROOT / "docs" / "img" / "committee-report.png"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 N_PACKETS = 24
-JOIN_HIGHLIGHTS = """() => {
-  const out = {};
-  for (const m of document.querySelectorAll('#sheet #packet mark[data-ev]'))
-    out[m.dataset.ev] = (out[m.dataset.ev] || '') + m.textContent;
-  return out;
-}"""
+JOIN_HIGHLIGHTS = join_highlights_js("#sheet")
 
-if not CHROMIUM.exists() and os.environ.get("CI") != "true":
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium",
-                allow_module_level=True)
+skip_without_chromium()
 
 
 @pytest.fixture(scope="module")

@@ -24,27 +24,18 @@ from packet_eval import assess
 from packet_eval.ladder import load_ladder
 from packet_eval.packet import load_packet
 from packet_eval.render.highlight import items_of
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, join_highlights_js, skip_without_chromium
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "artifacts" / "screenshots"
 README_IMG = ROOT / "docs" / "img" / "serve-result.png"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Registers `serve` the way cli.py does, for checkouts where cli.py does not yet.
 LAUNCH = "from packet_eval import cli, cli_serve; cli_serve.register(cli.app); cli.app()"
-JOIN_HIGHLIGHTS = """() => {
-  const out = {};
-  for (const m of document.querySelectorAll('#packet mark[data-ev]'))
-    out[m.dataset.ev] = (out[m.dataset.ev] || '') + m.textContent;
-  return out;
-}"""
+JOIN_HIGHLIGHTS = join_highlights_js("")
 
-if not CHROMIUM.exists() and os.environ.get("CI") != "true":
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium",
-                allow_module_level=True)
+skip_without_chromium()
 
 
 def dev_packet() -> Path:
