@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from packet_eval.errors import ConfigError, PacketEvalError
+from packet_eval.errors import PacketEvalError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   pretty_exceptions_show_locals=False,
@@ -87,15 +87,13 @@ def preview(
     diff_old: Annotated[Path | None, typer.Option("--diff", metavar="OLD", help="An earlier draft: show which dimensions moved and which evidence was gained or lost from OLD to PACKET (text, json or markdown).")] = None,
 ) -> None:
     """Assess one packet and show the evidence, flags and gaps (or, with --diff OLD, what changed)."""
-    from packet_eval.api import assess, default_model
+    from packet_eval.api import assess, check_target_level, default_model
     from packet_eval.ladder import load_ladder
     from packet_eval.packet import load_packet
     from packet_eval.render import render_html, render_markdown, render_text
 
     lad = load_ladder(ladder)
-    if target_level is not None and target_level not in lad.scale:
-        raise ConfigError(f"--target-level {target_level!r} is not a level of {lad.id} "
-                          f"({', '.join(lad.scale)})")
+    check_target_level(lad, target_level)  # before any notice, so a bad value is the only line
     pkt = load_packet(packet)
     # --diff OLD: read the older draft first so a bad path fails before any LLM call.
     old_pkt = load_packet(diff_old) if diff_old is not None else None

@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -222,7 +223,7 @@ def _pdf_text(raw: bytes, path: Path) -> str:
     except PacketError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            RecursionError, zlib_error()) as exc:
+            RecursionError, zlib.error) as exc:
         raise PacketError(f"is not a readable PDF ({type(exc).__name__})", path) from None
     finally:
         pypdf_log.setLevel(saved_level)
@@ -249,12 +250,6 @@ def _add_paragraph(paragraphs: list[str], para: str, first_on_page: bool) -> Non
         paragraphs[-1] += " " + para
     else:
         paragraphs.append(para)
-
-
-def zlib_error() -> type[Exception]:
-    import zlib
-
-    return zlib.error
 
 
 _BLOCK_TAGS = {"p", "div", "section", "article", "li", "tr", "blockquote", "pre", "table",

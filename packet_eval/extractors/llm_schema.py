@@ -70,6 +70,15 @@ class ExtractionAnswer(BaseModel):
         final = ctx.get("attempt", 1) >= ctx.get("max_attempts", 1)
         problems: list[str] = []
         dropped = 0
+
+        def grounded(item: EvidenceQuote | FlagAnswer, label: str) -> bool:
+            nonlocal dropped
+            item._spans = ground(restore(item.quote), text, hint)
+            if not item._spans:
+                dropped += 1
+                problems.append(f"{label} is not verbatim from the packet: {item.quote[:160]!r}")
+            return bool(item._spans)
+
         kept_dims = []
         for d_i, dim in enumerate(self.dimensions):
             if dim.dimension not in dims:
@@ -83,28 +92,16 @@ class ExtractionAnswer(BaseModel):
             for e_i, ev in enumerate(dim.evidence):
                 if ev.level not in scale:
                     problems.append(f"{dim.dimension} evidence[{e_i}]: unknown level {ev.level!r}")
-                    continue
-                ev._spans = ground(restore(ev.quote), text, hint)
-                if ev._spans:
+                elif grounded(ev, f"{dim.dimension} evidence[{e_i}]"):
                     kept_ev.append(ev)
-                else:
-                    dropped += 1
-                    problems.append(f"{dim.dimension} evidence[{e_i}] is not verbatim from the "
-                                    f"packet: {ev.quote[:160]!r}")
             dim.evidence = kept_ev
             kept_dims.append(dim)
         kept_flags = []
         for f_i, fl in enumerate(self.flags):
             if fl.flag not in flags:
                 problems.append(f"flags[{f_i}]: unknown flag id {fl.flag!r}")
-                continue
-            fl._spans = ground(restore(fl.quote), text, hint)
-            if fl._spans:
+            elif grounded(fl, f"flags[{f_i}] ({fl.flag}) quote"):
                 kept_flags.append(fl)
-            else:
-                dropped += 1
-                problems.append(f"flags[{f_i}] ({fl.flag}) quote is not verbatim from the packet: "
-                                f"{fl.quote[:160]!r}")
         if problems and not final:
             raise ValueError(
                 "Fix these and answer again; copy every quote character for character from the "
