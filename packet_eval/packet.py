@@ -47,6 +47,20 @@ class Section:
 
 
 @dataclass(frozen=True)
+class HiddenSpan:
+    """Text a reader of the rendered packet does not see: ``text[start:end]``.
+
+    It stays in the canonical text (so offsets hold and hygiene notes can quote
+    it) but is never evidence. ``kind`` says why it is hidden: ``comment`` for
+    HTML/markdown comments; converters add others (styled-hidden text).
+    """
+
+    start: int
+    end: int
+    kind: str
+
+
+@dataclass(frozen=True)
 class Packet:
     """A packet's canonical text and identity."""
 
@@ -56,10 +70,23 @@ class Packet:
     format: str
     sha256: str
     sections: tuple[Section, ...] = field(default_factory=tuple)
+    hidden: tuple[HiddenSpan, ...] = field(default_factory=tuple)
 
     @property
     def words(self) -> int:
         return len(self.text.split())
+
+    def is_hidden(self, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` overlaps text a reader cannot see."""
+        return any(h.start < end and start < h.end for h in self.hidden)
+
+
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+
+
+def comment_spans(text: str) -> tuple[HiddenSpan, ...]:
+    """HTML/markdown comments (an unclosed one runs to the end, as a browser reads it)."""
+    return tuple(HiddenSpan(m.start(), m.end(), "comment") for m in _COMMENT.finditer(text))
 
 
 def max_chars_from_env() -> int:
@@ -106,7 +133,7 @@ def packet_from_text(
             f"packet is too large ({len(text):,} characters; the limit is {limit:,}; "
             "raise it with PACKET_EVAL_MAX_CHARS)", source)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Packet(packet_id, text, source, fmt, digest, split_sections(text))
+    return Packet(packet_id, text, source, fmt, digest, split_sections(text), comment_spans(text))
 
 
 def packet_id_for(path: Path) -> str:
