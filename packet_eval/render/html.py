@@ -99,8 +99,7 @@ def view_model(a: Assessment, ladder: Ladder, text: str, *, left_machine: bool |
     for fl in a.flags:
         flag_counts[fl.flag] = flag_counts.get(fl.flag, 0) + 1
     return {
-        # "</" is escaped so packet text can never close the JSON <script> block.
-        "items_json": json.dumps(details).replace("</", "<\\/"),
+        "items_json": script_json(details),
         "a": a, "ladder": ladder, "colours": colours, "names": names,
         "flag_names": flag_names, "flag_counts": flag_counts, "scale": ladder.scale,
         "rank": ladder.rank, "segments": segs, "pieces": pieces(text, segs), "items": items,
@@ -109,6 +108,23 @@ def view_model(a: Assessment, ladder: Ladder, text: str, *, left_machine: bool |
         "core": set(ladder.level_rule.core_dimensions),
         "left_machine": a.extractor.name != "baseline" if left_machine is None else left_machine,
     }
+
+
+_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                   "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(value: object) -> str:
+    """JSON safe inside a <script> element, whatever strings it holds.
+
+    Escaping only "</" is not enough: "<!--" followed by "<script" puts the
+    HTML parser in the script-data-escaped state, and the element then runs
+    past its own end tag. With no "<" left, no packet text can do either.
+    """
+    out = json.dumps(value)
+    for ch, esc in _SCRIPT_ESCAPES.items():
+        out = out.replace(ch, esc)
+    return out
 
 
 def render_html(a: Assessment, ladder: Ladder, text: str) -> str:
