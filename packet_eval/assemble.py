@@ -95,6 +95,7 @@ def build_assessment(
     target_level: str | None = None,
     claimed_levels: Mapping[str, str] | None = None,
     usage: Usage | None = None,
+    notes: list[str] | None = None,
 ) -> Assessment:
     """Turn grounded evidence into a checked Assessment."""
     if target_level is not None:
@@ -127,6 +128,7 @@ def build_assessment(
         flags=unique_flags,
         gaps=compute_gaps(ladder, by_dim, target_level),
         usage=usage or Usage(),
+        notes=list(notes or []),
     )
     assessment.check_grounded(packet.text)
     return assessment

@@ -23,9 +23,6 @@ _RATING_WORDS = r"(?:staff|senior|principal|distinguished|exceptional|strong hir
 
 # (name, pattern) pairs checked against whole-text; each match becomes a flag span.
 _BLOCK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("html comment with instructions", re.compile(
-        r"<!--(?=[^>]*?(?:ignore|rate|score|level|assess|evaluat|grade|instruction|reviewer|"
-        r"\bai\b|model|promot|approve))[\s\S]*?-->", _I)),
     ("hidden html text", re.compile(
         r"<(\w+)[^>]*style\s*=\s*[\"'][^\"']*(?:display\s*:\s*none|visibility\s*:\s*hidden|"
         r"font-size\s*:\s*0|opacity\s*:\s*0)[^\"']*[\"'][^>]*>[\s\S]*?</\1>", _I)),
@@ -81,6 +78,14 @@ _SENTENCE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"avaliador|asigna|asignar|vergib|attribuez)\b", _I)),
 ]
 
+_COMMENT = re.compile(r"<!--[\s\S]*?-->")
+# A comment is an injection only when it addresses the evaluator or tells it how to
+# rate; template leftovers ("<!-- describe your impact -->") are neither.
+_COMMENT_DIRECTIVE = re.compile(
+    rf"^\W*(?:dear\s+|hey\s+|note\s+(?:to|for)\s+(?:the\s+)?)?(?:ai|llm|automated|gpt|claude)\s*"
+    rf"(?:{_EVALUATOR}s?)?\s*[:,]|\b(?:score|rate|grade|mark|level|assess|rank)\b.{{0,60}}\b(?:as|at)\s+"
+    rf"(?:staff|senior|principal|distinguished|exceptional|the highest|maximum)\b", _I)
+
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\u180e]")
 _MIXED_SCRIPT = re.compile(r"[A-Za-z][\u0400-\u04ff\u0370-\u03ff]|[\u0400-\u04ff\u0370-\u03ff][A-Za-z]")
 
@@ -99,6 +104,10 @@ def _visible(s: str) -> str:
 def detect_injections(text: str, units: list[tuple[int, int]]) -> list[InjectionHit]:
     """All injection spans in ``text``; ``units`` are sentence spans to check one by one."""
     hits: list[InjectionHit] = []
+    for m in _COMMENT.finditer(text):
+        body = _visible(m.group(0)[4:-3])
+        if _COMMENT_DIRECTIVE.search(body) or any(p.search(body) for _, p in _SENTENCE_PATTERNS):
+            hits.append(InjectionHit(m.start(), m.end(), "html comment with instructions"))
     for block_kind, pattern in _BLOCK_PATTERNS:
         for m in pattern.finditer(text):
             start, end = m.start(), m.end()

@@ -95,6 +95,8 @@ class Assessment(_Model):
     flags: list[FlagFinding] = Field(default_factory=list)
     gaps: list[Gap] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
+    # What the extractor could not do, in words (a thin ladder, a text about nobody).
+    notes: list[str] = Field(default_factory=list)
     created_utc: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def ungrounded(self, text: str) -> list[str]:

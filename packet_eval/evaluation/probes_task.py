@@ -95,7 +95,12 @@ async def _assess(extractor: str, packet: Packet, label: Label, ladder: Ladder,
 
 
 def _levels(a: Assessment) -> dict[str, Any]:
-    return {"level": a.level, "dimensions": {d: f.level for d, f in a.dimensions.items()}}
+    return {"level": a.level, "dimensions": {d: f.level for d, f in a.dimensions.items()},
+            "flags": sorted({f.flag for f in a.flags})}
+
+
+# Probes whose variants must not raise or drop a flag either (hidden text is no injection).
+FLAG_INVARIANT = ("hidden_text",)
 
 
 def run_record(v: Variant, original: dict[str, Any], a: Assessment, scale: list[str]
@@ -105,6 +110,8 @@ def run_record(v: Variant, original: dict[str, Any], a: Assessment, scale: list[
     directions = {"level": change_direction(original["level"], got["level"], scale)}
     for d, lv in original["dimensions"].items():
         directions[d] = change_direction(lv, got["dimensions"].get(d, lv), scale)
+    if v.probe in FLAG_INVARIANT and got["flags"] != original.get("flags", got["flags"]):
+        directions["flags"] = "changed"
     grounded, total = v.grounded
     return {"variant": v.name, "group": v.group, "fmt": v.fmt, **got,
             "changed": any(x != "same" for x in directions.values()),

@@ -17,6 +17,7 @@ from __future__ import annotations
 from packet_eval.labels import Label
 from packet_eval.probes import (
     file_format,
+    hidden_text,
     injection_twin,
     name_swap,
     padding,
@@ -25,7 +26,7 @@ from packet_eval.probes import (
 )
 from packet_eval.probes.base import Variant
 
-PROBES = ("name_swap", "padding", "superlatives", "section_order", "format", "injection")
+PROBES = ("name_swap", "padding", "superlatives", "section_order", "format", "injection", "hidden_text")
 
 __all__ = ["PROBES", "Variant", "make_variants"]
 
@@ -57,6 +58,8 @@ def make_variants(probe: str, text: str, label: Label | None, *, seed: int,
         return section_order.variants(text, label, seed=seed)
     if probe == "format":
         return file_format.variants(text, label, seed=seed, source_fmt=source_fmt)
+    if probe == "hidden_text":
+        return hidden_text.variants(text, label, seed=seed)
     if probe == "injection":
         return injection_twin.variants(text, label, seed=seed, twin=twin)
     raise ValueError(f"unknown probe {probe!r} (expected one of {', '.join(PROBES)})")
