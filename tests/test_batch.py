@@ -118,9 +118,7 @@ def srv():
 
 def cli_app() -> typer.Typer:
     from packet_eval.cli import app
-    from packet_eval.cli_assess import register
 
-    register(app)
     return app
 
 
@@ -206,7 +204,7 @@ def _start_server(latency_ms: int) -> tuple[subprocess.Popen[str], str]:
 
 
 def _assess_cmd(folder: Path, out: Path, url: str, concurrency: int = 3) -> list[str]:
-    return [sys.executable, "-m", "packet_eval.cli_assess", "assess", str(folder),
+    return [sys.executable, "-m", "packet_eval", "assess", str(folder),
             "--out", str(out), "--model", MODEL, "--base-url", f"{url}/v1",
             "--concurrency", str(concurrency), "--no-progress"]
 

@@ -218,13 +218,10 @@ def test_get_on_assess_goes_back_to_the_form(client):
 
 @pytest.fixture
 def cli_app():
-    from packet_eval import cli, cli_serve
+    from packet_eval.cli import app
 
-    cli_serve.register(cli.app)
-    cli_serve.register(cli.app)  # idempotent: safe whether or not cli.py already registers it
-    assert sum(1 for c in cli.app.registered_commands
-               if (c.name or c.callback.__name__) == "serve") == 1
-    return cli.app
+    assert sum(1 for c in app.registered_commands if c.name == "serve") == 1
+    return app
 
 
 @pytest.fixture
@@ -264,7 +261,7 @@ def test_loopback_bind_is_the_default_and_quiet(cli_app, fake_uvicorn):
     ("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.2", True),
     ("0.0.0.0", False), ("::", False), ("192.168.1.20", False), ("my-laptop.lan", False)])
 def test_is_loopback(host, loopback):
-    from packet_eval.cli_serve import is_loopback
+    from packet_eval.serve import is_loopback
 
     assert is_loopback(host) is loopback
 

@@ -31,8 +31,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
 README_IMG = ROOT / "docs" / "img" / "serve-result.png"
-# Registers `serve` the way cli.py does, for checkouts where cli.py does not yet.
-LAUNCH = "from packet_eval import cli, cli_serve; cli_serve.register(cli.app); cli.app()"
+LAUNCH = "from packet_eval.cli import app; app()"
 JOIN_HIGHLIGHTS = join_highlights_js("")
 
 skip_without_chromium()

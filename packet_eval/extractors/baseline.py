@@ -18,6 +18,7 @@ extractor has to beat on the golden set.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from packet_eval.ladder import Dimension, Flag, Ladder
 from packet_eval.packet import Packet
 from packet_eval.schema import Assessment, Attribution, Evidence, ExtractorInfo, FlagFinding, Strength
 from packet_eval.sentences import Unit, split_units
+
+log = logging.getLogger(__name__)
 
 NAME = "baseline"
 
@@ -240,6 +243,9 @@ def extract(packet: Packet, ladder: Ladder, target_level: str | None = None) -> 
             flag=team_flag.id, quote=text[u.start:u.end], start=u.start, end=u.end,
             rationale=f"{voices['team']} sentences say 'we' against {voices['individual']} "
                       "that say what the author did"))
+    log.debug("baseline %s: %d sentences, %d evidence, %d flags, %d injection span(s)",
+              packet.packet_id, len(units), sum(len(e) for e in evidence.values()), len(flags),
+              len(injected))
     return build_assessment(
         ladder, packet, ExtractorInfo(name=NAME, model=NAME, prompt_version=None),
         evidence, flags, target_level=target_level)
