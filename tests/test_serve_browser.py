@@ -75,7 +75,7 @@ def server(tmp_path_factory):
                                 stderr=subprocess.STDOUT, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # Until it answers; uvicorn exits (it does not hang) when it cannot bind.
         while True:
             if proc.poll() is not None:
                 raise AssertionError(f"serve exited {proc.returncode}: {log.read_text()}")
@@ -85,8 +85,6 @@ def server(tmp_path_factory):
                         break
             except OSError:
                 pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"serve did not answer on {url}: {log.read_text()}")
             time.sleep(0.1)
         yield url
     finally:
