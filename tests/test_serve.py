@@ -266,6 +266,17 @@ def test_is_loopback(host, loopback):
     assert is_loopback(host) is loopback
 
 
+def test_bind_policy_lives_in_serve():
+    from packet_eval.serve import allowed_hosts_for, exposure_warning, server_url
+
+    assert exposure_warning("127.0.0.1", 8765) is None
+    assert "Anyone who can reach 0.0.0.0:9999" in (exposure_warning("0.0.0.0", 9999) or "")
+    assert allowed_hosts_for("0.0.0.0") == ["*"]
+    assert "127.0.0.1" in allowed_hosts_for("127.0.0.1") and "[::1]" in allowed_hosts_for("::1")
+    assert server_url("::1", 8765) == "http://[::1]:8765/"
+    assert server_url("127.0.0.1", 8765) == "http://127.0.0.1:8765/"
+
+
 def test_bad_ladder_fails_before_serving(cli_app, fake_uvicorn, tmp_path):
     bad = tmp_path / "ladder.yaml"
     bad.write_text("id: x\n", encoding="utf-8")
