@@ -9,7 +9,9 @@ call these, so every front door runs the same code. Model strings follow the
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.packet import Packet, load_packet
 from packet_eval.schema import Assessment
 
+log = logging.getLogger(__name__)
 BASELINE = "baseline"
 DEFAULT_OPENAI_MODEL = "openai/gpt-4.1-mini"
 DEFAULT_ANTHROPIC_MODEL = "anthropic/claude-sonnet-4-5"
@@ -86,15 +89,23 @@ async def assess_async(
     lad = _as_ladder(ladder)
     check_target_level(lad, target_level)
     chosen = model or default_model()[0]
+    log.debug("assess %s with %s (ladder %s %s, target %s)", pkt.packet_id, chosen, lad.id,
+              lad.version, target_level)
+    started = time.perf_counter()
     if chosen == BASELINE:
         from packet_eval.extractors import baseline
 
         # LLM-only options (cache, redaction, retries) mean nothing offline.
-        return baseline.extract(pkt, lad, target_level)
-    from packet_eval.extractors import llm
+        result = baseline.extract(pkt, lad, target_level)
+    else:
+        from packet_eval.extractors import llm
 
-    return await llm.extract(pkt, lad, chosen, target_level=target_level, client=client,
-                             base_url=base_url, **llm_options)
+        result = await llm.extract(pkt, lad, chosen, target_level=target_level, client=client,
+                                   base_url=base_url, **llm_options)
+    log.debug("assessed %s: level %s, %d evidence, %d flags in %.0f ms", pkt.packet_id,
+              result.level, result.evidence_count(), len(result.flags),
+              (time.perf_counter() - started) * 1000)
+    return result
 
 
 def assess(packet: Packet | str | Path, **kwargs: Any) -> Assessment:

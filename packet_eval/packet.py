@@ -34,6 +34,7 @@ from packet_eval.errors import PacketError
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".docx", ".pdf", ".html", ".htm")
 DEFAULT_MAX_CHARS = 2_000_000
 DEFAULT_MAX_FILE_BYTES = 50_000_000
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,27 @@ def load_packet(path: str | Path, max_chars: int | None = None) -> Packet:
             text, fmt = _html_text(decoded), "html"
         else:
             text, fmt = decoded, "md" if suffix in (".md", ".markdown") else "txt"
-    return packet_from_text(text, packet_id_for(p), str(p), fmt, max_chars)
+    packet = packet_from_text(text, packet_id_for(p), str(p), fmt, max_chars)
+    log.debug("loaded %s: %s, %d bytes -> %d chars, %d sections, sha256 %s", p, fmt, size,
+              len(packet.text), len(packet.sections), packet.sha256[:12])
+    return packet
+
+
+def unchanged_packet_text(source: str | Path, sha256: str) -> str | None:
+    """The canonical text of the packet at ``source`` if it still reads with ``sha256``.
+
+    None when the file is gone, unreadable or edited since it was assessed, so
+    a report never grounds old quotes in new text.
+    """
+    try:
+        packet = load_packet(source)
+    except PacketError as exc:
+        log.debug("no text for %s: %s", source, exc)
+        return None
+    if packet.sha256 != sha256:
+        log.debug("no text for %s: changed since it was assessed", source)
+        return None
+    return packet.text
 
 
 def _decode_text(raw: bytes, path: Path) -> str:

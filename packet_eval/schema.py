@@ -10,9 +10,12 @@ returned to a user.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from packet_eval.errors import ConfigError
 
 MatchKind = Literal["exact", "normalized", "fuzzy"]
 Strength = Literal["strong", "moderate", "weak"]
@@ -119,3 +122,36 @@ class Assessment(_Model):
 
     def evidence_count(self) -> int:
         return sum(len(f.evidence) for f in self.dimensions.values())
+
+
+def read_assessments(path: Path) -> tuple[list[Assessment], list[str]]:
+    """Assessments from a JSONL file, the last one per packet_id, and notes about the file.
+
+    A torn last line (left by an interrupted run) is skipped with a note; any
+    other line that is not an Assessment raises ``ConfigError``.
+    """
+    try:
+        lines = path.read_bytes().splitlines(keepends=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot read assessments ({exc.strerror})", path) from None
+    latest: dict[str, Assessment] = {}
+    notes: list[str] = []
+    for n, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            a = Assessment.model_validate_json(raw)
+        except ValidationError as exc:
+            if n == len(lines) and not raw.endswith(b"\n"):
+                notes.append(f"ignored a torn last line ({len(raw)} bytes) left by an interrupted run")
+                continue
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"line {n} is not an Assessment ({where}: {first['msg']})",
+                              path) from None
+        if a.packet_id in latest:
+            notes.append(f"{a.packet_id} appears more than once; the last line is used")
+        latest[a.packet_id] = a
+    if not latest:
+        raise ConfigError("no assessments in the file", path)
+    return list(latest.values()), notes

@@ -118,9 +118,7 @@ def srv():
 
 def cli_app() -> typer.Typer:
     from packet_eval.cli import app
-    from packet_eval.cli_assess import register
 
-    register(app)
     return app
 
 
@@ -206,18 +204,21 @@ def _start_server(latency_ms: int) -> tuple[subprocess.Popen[str], str]:
 
 
 def _assess_cmd(folder: Path, out: Path, url: str, concurrency: int = 3) -> list[str]:
-    return [sys.executable, "-m", "packet_eval.cli_assess", "assess", str(folder),
+    return [sys.executable, "-m", "packet_eval", "assess", str(folder),
             "--out", str(out), "--model", MODEL, "--base-url", f"{url}/v1",
             "--concurrency", str(concurrency), "--no-progress"]
 
 
-def _wait_for_results(results: Path, at_least: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+def _wait_for_results(results: Path, at_least: int, run: subprocess.Popen[Any]) -> None:
+    """Until ``results`` holds ``at_least`` lines; fails if the run ends before that."""
+    while True:
+        alive = run.poll() is None  # before reading: an exited run has written all it will
         if results.exists() and len(results.read_bytes().splitlines()) >= at_least:
             return
+        if not alive:
+            raise AssertionError(f"the run exited {run.returncode} with fewer than {at_least} "
+                                 "results")
         time.sleep(0.02)
-    raise AssertionError(f"fewer than {at_least} results appeared")
 
 
 def test_sigint_then_sigkill_mid_run_then_resume_leaves_exactly_one_result_per_packet(tmp_path):
@@ -231,7 +232,7 @@ def test_sigint_then_sigkill_mid_run_then_resume_leaves_exactly_one_result_per_p
         # Ctrl-C: no new packets start, in-flight ones finish, outputs are written, exit 130.
         first = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
-        _wait_for_results(results, 3)
+        _wait_for_results(results, 3, first)
         first.send_signal(signal.SIGINT)
         _, err = first.communicate(timeout=30)
         assert first.returncode == 130, err
@@ -241,7 +242,7 @@ def test_sigint_then_sigkill_mid_run_then_resume_leaves_exactly_one_result_per_p
         # SIGKILL: nothing runs after it, so it is the torn-write case.
         second = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE)
-        _wait_for_results(results, after_int + 3)
+        _wait_for_results(results, after_int + 3, second)
         second.send_signal(signal.SIGKILL)
         second.wait(timeout=10)
         before = len(lines_of(results))

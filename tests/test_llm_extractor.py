@@ -8,9 +8,11 @@ Messages) through the ``wire`` fixture.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import sqlite3
-import time
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -242,12 +244,15 @@ async def test_always_ungrounded_items_are_dropped_not_fabricated(srv, wire, pac
 
 async def test_429_retry_after_is_honoured(srv, wire, packet):
     srv.script([status(429, headers={"retry-after": "0.5"}), reply(grounded_answer())])
-    a = await run(srv, wire, packet, retry=RetryPolicy(max_attempts=3, base_s=0.01, cap_s=2.0))
+    waits: list[tuple[float, str]] = []
+    a = await run(srv, wire, packet, retry=RetryPolicy(max_attempts=3, base_s=0.01, cap_s=2.0),
+                  on_retry=lambda attempt, seconds, why: waits.append((seconds, why)))
 
     assert a.usage.transport_retries == 1 and a.usage.validation_retries == 0
     first, second = srv.model_requests
     assert first.response_status == 429 and second.response_status == 200
-    assert second.received_at - first.received_at >= 0.5
+    # Jittered backoff alone would be at most 0.01 s: the one wait is the provider's 0.5 s.
+    assert [s for s, _ in waits] == [0.5] and "429" in waits[0][1]
     a.check_grounded(packet.text)
     assert [r["status"] for r in reversed(Store().recent_calls())] == ["error", "ok"]
 
@@ -263,12 +268,12 @@ async def test_repeated_500s_stop_at_max_attempts_with_a_clear_error(srv, wire, 
 
 
 async def test_timeout_is_retried_then_fails_clearly(srv, wire, packet):
-    srv.script([delay(1.0, reply(grounded_answer()))] * 3)
-    t0 = time.monotonic()
+    # Answers far slower than the client waits; stopping the server cuts the delays short.
+    srv.script([delay(60.0, reply(grounded_answer()))] * 3)
     with pytest.raises(ProviderError) as exc:
         await run(srv, wire, packet, timeout_s=0.3)
-    assert time.monotonic() - t0 < 2.5  # three 0.3 s timeouts, not three 1 s answers
-    assert len(srv.model_requests) == 3
+    # Three timeouts, not three answers: every request was still held when the client gave up.
+    assert [r.response_status for r in srv.model_requests] == [None, None, None]
     msg = str(exc.value)
     assert one_line(msg) and "Timeout" in msg
 
@@ -490,43 +495,90 @@ async def test_created_client_is_closed_but_an_injected_one_is_not(srv, packet, 
 # ---------------------------------------------------------------------- rate gate
 
 A_MARK = "Packet A marker: this packet is answered with a rate limit first."
+WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who")
+
+
+class HeldGate(RateGate):
+    """A rate gate that a 429 closes until the test opens it, noting who it held."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed = threading.Event()  # set from the client side, read by the server thread
+        self.opened = asyncio.Event()
+        self.opened.set()
+        self.held: list[str] = []
+
+    def throttle(self, seconds: float) -> None:
+        super().throttle(0.0)  # counted as usual; the test, not a timer, lifts it
+        self.opened.clear()
+        self.closed.set()
+
+    async def wait(self) -> None:
+        if not self.opened.is_set():
+            self.held.append(WHO.get())
+            await self.opened.wait()
+
+    def open(self) -> None:
+        self.opened.set()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    for _ in range(6000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("the condition never held")
 
 
 async def test_shared_rate_gate_makes_the_other_extraction_wait(srv, packet):
     pkt_a = packet_from_text(packet.text + "\n" + A_MARK + "\n", packet_id="a")
     pkt_b = long_packet()  # several chunks, so B has a request to make after A's 429
-    retry_after = 0.8
-    answered: dict[str, float] = {}
+    policy = RetryPolicy(max_attempts=3, base_s=0.01, cap_s=0.05)
 
-    def route(req: dict[str, Any]) -> Any:
-        text = user_text(req)
-        if A_MARK in text and "a429" not in answered:
-            answered["a429"] = time.time()
-            return status(429, headers={"retry-after": str(retry_after)})
-        if "part 1 of" in text:
-            return delay(0.3, answer())  # B's first chunk is in flight when A hits the 429
-        return answer()
+    def b_later() -> list[Any]:
+        return [r for r in srv.model_requests
+                if "part 1 of" not in user_text(r.json) and A_MARK not in user_text(r.json)]
 
-    async def both(gate: RateGate | None) -> tuple[float, float]:
-        answered.clear()
+    def start(a_gate: HeldGate, b_gate: HeldGate | None) -> tuple[asyncio.Task, asyncio.Task]:
         srv.reset()
+        limited: list[str] = []
+
+        def route(req: dict[str, Any]) -> Any:
+            text = user_text(req)
+            if A_MARK in text and not limited:
+                limited.append("a")
+                return status(429, headers={"retry-after": "0.01"})
+            if "part 1 of" in text:
+                a_gate.closed.wait(30)  # B's first chunk is answered once A's 429 closed the gate
+            return answer()
+
         srv.set_default(handler(route))
-        policy = RetryPolicy(max_attempts=3, base_s=0.01, cap_s=5.0)
-        await asyncio.gather(run(srv, "openai", pkt_a, retry=policy, gate=gate),
-                             run(srv, "openai", pkt_b, retry=policy, gate=gate, token_budget=600))
-        b_later = [r.received_at for r in srv.model_requests
-                   if "part 1 of" not in user_text(r.json) and A_MARK not in user_text(r.json)]
-        return answered["a429"], min(b_later)
 
-    await run(srv, "openai", packet)  # warm up the SDKs so the timings below are the gate's
+        async def as_(who: str, pkt: Packet, gate: HeldGate | None, **kw: Any) -> Any:
+            WHO.set(who)
+            return await run(srv, "openai", pkt, retry=policy, gate=gate, **kw)
 
-    t429, b_next = await both(None)
-    assert b_next - t429 < retry_after / 2  # without a shared gate, B does not wait
+        return (asyncio.create_task(as_("a", pkt_a, a_gate)),
+                asyncio.create_task(as_("b", pkt_b, b_gate, token_budget=600)))
 
-    gate = RateGate()
-    t429, b_next = await both(gate)
+    # Without a shared gate, B does not wait: it finishes while A is still held by its own.
+    own = HeldGate()
+    task_a, task_b = start(own, None)
+    await asyncio.wait_for(task_b, 60)
+    await until(lambda: own.held == ["a"])
+    assert b_later() and not task_a.done()
+    own.open()
+    await task_a
+
+    # With a shared gate, B's next request waits until A's 429 lifts.
+    gate = HeldGate()
+    task_a, task_b = start(gate, gate)
+    await until(lambda: sorted(gate.held) == ["a", "b"])
+    assert b_later() == [] and not task_b.done()
     assert gate.throttled == 1
-    assert b_next - t429 >= retry_after - 0.05  # B's next request waited for A's Retry-After
+    gate.open()
+    await asyncio.gather(task_a, task_b)
+    assert b_later()
 
 
 def test_packet_text_is_never_rendered_as_a_template(tmp_path, monkeypatch):

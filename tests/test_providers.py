@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 import sqlite3
-import time
+import sys
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -287,17 +287,38 @@ def test_backoff_grows_exponentially_without_retry_after():
 # ------------------------------------------------------------------------- rate gate
 
 
-async def test_rate_gate_holds_everyone_until_it_lifts():
+class GateClock:
+    """The gate's clock and sleep: time stands still until a waiter's sleep ends."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        until = self.now + seconds
+        await asyncio.sleep(0)  # the other waiters reach the gate meanwhile
+        self.now = max(self.now, until)
+
+
+async def test_rate_gate_holds_everyone_until_it_lifts(monkeypatch):
+    clock = GateClock()
+    home = sys.modules[RateGate.__module__]
+    monkeypatch.setattr(home, "time", clock)
+    monkeypatch.setattr(home, "asyncio", clock)
     gate = RateGate()
-    t0 = time.monotonic()
     await gate.wait()
-    assert time.monotonic() - t0 < 0.05  # open gate: no wait
+    assert clock.sleeps == []  # open gate: no wait
     gate.throttle(0.3)
     gate.throttle(0.05)  # a shorter throttle never shortens the current one
-    t0 = time.monotonic()
     await asyncio.gather(gate.wait(), gate.wait(), gate.wait())
-    assert time.monotonic() - t0 >= 0.28
+    assert clock.sleeps == pytest.approx([0.3] * 3)  # all held for the longer throttle
     assert gate.throttled == 2
+    await gate.wait()
+    assert len(clock.sleeps) == 3  # lifted: nobody waits any more
 
 
 # ------------------------------------------------------------------------ key hygiene

@@ -218,13 +218,10 @@ def test_get_on_assess_goes_back_to_the_form(client):
 
 @pytest.fixture
 def cli_app():
-    from packet_eval import cli, cli_serve
+    from packet_eval.cli import app
 
-    cli_serve.register(cli.app)
-    cli_serve.register(cli.app)  # idempotent: safe whether or not cli.py already registers it
-    assert sum(1 for c in cli.app.registered_commands
-               if (c.name or c.callback.__name__) == "serve") == 1
-    return cli.app
+    assert sum(1 for c in app.registered_commands if c.name == "serve") == 1
+    return app
 
 
 @pytest.fixture
@@ -264,9 +261,20 @@ def test_loopback_bind_is_the_default_and_quiet(cli_app, fake_uvicorn):
     ("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.2", True),
     ("0.0.0.0", False), ("::", False), ("192.168.1.20", False), ("my-laptop.lan", False)])
 def test_is_loopback(host, loopback):
-    from packet_eval.cli_serve import is_loopback
+    from packet_eval.serve import is_loopback
 
     assert is_loopback(host) is loopback
+
+
+def test_bind_policy_lives_in_serve():
+    from packet_eval.serve import allowed_hosts_for, exposure_warning, server_url
+
+    assert exposure_warning("127.0.0.1", 8765) is None
+    assert "Anyone who can reach 0.0.0.0:9999" in (exposure_warning("0.0.0.0", 9999) or "")
+    assert allowed_hosts_for("0.0.0.0") == ["*"]
+    assert "127.0.0.1" in allowed_hosts_for("127.0.0.1") and "[::1]" in allowed_hosts_for("::1")
+    assert server_url("::1", 8765) == "http://[::1]:8765/"
+    assert server_url("127.0.0.1", 8765) == "http://127.0.0.1:8765/"
 
 
 def test_bad_ladder_fails_before_serving(cli_app, fake_uvicorn, tmp_path):

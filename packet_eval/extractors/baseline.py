@@ -196,6 +196,9 @@ def extract(packet: Packet, ladder: Ladder, target_level: str | None = None) -> 
         notes.append(note)
     if reading.voice == "none":
         notes.append("No sentence says what the author (or a nominee) did, so nothing counts as evidence.")
+    log.debug("baseline %s: %d sentences, %d evidence, %d flags, %d injection span(s)",
+              packet.packet_id, len(reading.units), sum(len(e) for e in evidence.values()), len(flags),
+              len(reading.injected))
     return build_assessment(
         ladder, packet, ExtractorInfo(name=NAME, model=NAME, prompt_version=None),
         evidence, flags, target_level=target_level, notes=notes)

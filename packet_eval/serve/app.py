@@ -32,6 +32,7 @@ from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.packet import Packet
 from packet_eval.render.html import environment, view_model
 from packet_eval.schema import Assessment
+from packet_eval.serve.bind import LOOPBACK_HOSTS
 from packet_eval.serve.upload import (
     Submission,
     UploadRejected,
@@ -40,7 +41,6 @@ from packet_eval.serve.upload import (
 )
 
 log = logging.getLogger("packet_eval.serve")
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 @dataclass(frozen=True)

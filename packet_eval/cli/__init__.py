@@ -1,0 +1,60 @@
+"""The ``packet-eval`` command line: a thin typer layer over the public Python API.
+
+One module per command group (``preview``, ``assess``, ``agreement``, ``ladder``,
+``dataset``, ``calls`` for ``log``, ``evals`` for ``eval``, ``serve``); options
+several commands share live in ``options.py``, terminal output in ``console.py``.
+Commands are plain functions that import only from ``packet_eval`` and raise
+``PacketEvalError`` for what a user can fix. They are all registered in the one
+table below, each wrapped by ``friendly``, which prints such an error as one
+line on stderr and exits non-zero, with no traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from packet_eval.cli import agreement, assess, calls, dataset, evals, ladder, preview, serve
+from packet_eval.cli.console import debug_log_to_stderr, friendly
+from packet_eval.cli.options import VerboseOpt
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  pretty_exceptions_show_locals=False,
+                  help="Grounded evidence from AI-engineering promotion packets.")
+ladder_app = typer.Typer(no_args_is_help=True, help="Inspect ladders.")
+dataset_app = typer.Typer(no_args_is_help=True, help="Validate and describe golden datasets.")
+eval_app = typer.Typer(no_args_is_help=True, help="Gate and compare inspect eval logs.")
+
+COMMANDS: tuple[tuple[typer.Typer, str, Callable[..., Any]], ...] = (
+    (app, "preview", preview.preview),
+    (ladder_app, "show", ladder.show),
+    (app, "log", calls.log),
+    (dataset_app, "check", dataset.check),
+    (dataset_app, "stats", dataset.stats),
+    (app, "assess", assess.assess),
+    (app, "agreement", agreement.agreement),
+    (eval_app, "gate", evals.gate),
+    (eval_app, "compare", evals.compare),
+    (app, "serve", serve.serve),
+)
+for group, name, command in COMMANDS:
+    group.command(name)(friendly(command))
+app.add_typer(ladder_app, name="ladder")
+app.add_typer(dataset_app, name="dataset")
+app.add_typer(eval_app, name="eval")
+
+
+@app.callback()
+def _global_options(ctx: typer.Context, verbose: VerboseOpt = False) -> None:
+    # Options that go before the command: `packet-eval --verbose preview ...`.
+    if verbose:
+        ctx.call_on_close(debug_log_to_stderr())
+
+
+def main() -> None:  # pragma: no cover - console-script entry point
+    app()
+
+
+__all__ = ["app", "main"]
