@@ -150,7 +150,7 @@ def agreement_cmd(
 ) -> None:
     """Agreement of assessments with the committee's labels, and the disagreements to discuss."""
     from packet_eval.batch_outputs import _packet_text
-    from packet_eval.labels import parse_labels
+    from packet_eval.dataset import parse_labels
     from packet_eval.ladder import load_ladder
     from packet_eval.report.agreement_text import render_markdown, render_text
     from packet_eval.report.calibration import compare

@@ -20,13 +20,13 @@ from inspect_ai.scorer import Metric, SampleScore, Score, Target, metric, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from packet_eval import agreement
+from packet_eval.agreement import record_from_assessment
 from packet_eval.dataset import load_dataset
 from packet_eval.errors import ConfigError
 from packet_eval.evaluation.inspect_task import REPO, extract_packet, resolve_dir
 from packet_eval.evaluation.samples import record_from_dict, record_to_dict
 from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.packet import packet_from_text
-from packet_eval.records import record_from_assessment
 
 FORMS = REPO / "evals" / "injection_forms.yaml"
 INJECTION_FLAG = "prompt_injection"

@@ -19,6 +19,7 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.scorer import Score, Target, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
+from packet_eval.agreement import record_from_assessment
 from packet_eval.dataset import GoldenDataset, load_dataset
 from packet_eval.errors import ConfigError
 from packet_eval.evaluation import metrics as m
@@ -26,7 +27,6 @@ from packet_eval.evaluation.reference import constant, most_frequent_level, orac
 from packet_eval.evaluation.samples import label_from_dict, record_to_dict, sample_metadata
 from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.packet import Packet, load_packet
-from packet_eval.records import record_from_assessment
 from packet_eval.schema import Assessment
 
 EXTRACTORS = ("llm", "baseline", "oracle", "constant")

@@ -29,13 +29,12 @@ from inspect_ai.scorer import Score, Target, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from packet_eval.agreement import change_direction
-from packet_eval.dataset import TWIN_SUFFIX, GoldenDataset, load_dataset
+from packet_eval.dataset import TWIN_SUFFIX, GoldenDataset, Label, load_dataset
 from packet_eval.errors import ConfigError
 from packet_eval.evaluation import probe_metrics as pm
 from packet_eval.evaluation.inspect_task import SPLITS, extract_packet, resolve_dir
 from packet_eval.evaluation.reference import most_frequent_level, oracle
 from packet_eval.evaluation.samples import label_from_dict, sample_metadata
-from packet_eval.labels import Label
 from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.packet import Packet, load_packet, packet_from_text
 from packet_eval.probes import PROBES, Variant, make_variants

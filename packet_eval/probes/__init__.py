@@ -14,7 +14,7 @@ evidence still grounds after the transformation.
 
 from __future__ import annotations
 
-from packet_eval.labels import Label
+from packet_eval.dataset import Label
 from packet_eval.probes import (
     file_format,
     injection_twin,
