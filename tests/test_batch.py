@@ -509,7 +509,7 @@ def test_agreement_values_equal_the_harness_on_the_same_data(tmp_path):
 
 
 def test_agreement_with_no_overlap_is_a_one_line_error(tmp_path):
-    s = asyncio.run(run_batch([ROOT / "examples" / "sample-packet.md"], tmp_path / "run",
+    s = asyncio.run(run_batch([ROOT / "packet_eval" / "examples" / "sample-packet.md"], tmp_path / "run",
                               model="baseline", progress=False))
     assert s.exit_code == 0
     result = CliRunner().invoke(cli_app(), ["agreement", str(GOLDEN / "labels.jsonl"),

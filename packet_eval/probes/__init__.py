@@ -9,7 +9,7 @@ text and the gold label with its evidence mapped into that text, so gold
 evidence still grounds after the transformation.
 
 ``packet_eval.evaluation.probes_task`` runs them as an inspect task
-(``evals/probes.py``).
+(``inspect eval packet_eval/probes``).
 """
 
 from __future__ import annotations
