@@ -28,7 +28,7 @@ GOAL_S = 2.0
 
 def make_packet() -> Path:
     """A 1,500-word packet: the shipped sample, its sections repeated with varied numbers."""
-    base = (ROOT / "examples" / "sample-packet.md").read_text(encoding="utf-8")
+    base = (ROOT / "packet_eval" / "examples" / "sample-packet.md").read_text(encoding="utf-8")
     body = base.split("## Eval design", 1)[1]
     parts, i = [base], 0
     while len(" ".join(parts).split()) < TARGET_WORDS:

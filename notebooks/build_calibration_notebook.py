@@ -11,7 +11,7 @@ extractor agrees with the golden calibrators and where it does not. CI executes 
 log, so it cannot rot. Point it at any log directory with `PACKET_EVAL_LOG_DIR`:
 
 ```bash
-uv run inspect eval evals/packet_extraction.py -T extractor=baseline --model none --log-dir logs/baseline
+uv run inspect eval packet_eval/packet_extraction -T extractor=baseline --model none --log-dir logs/baseline
 PACKET_EVAL_LOG_DIR=logs/baseline uv run jupyter nbconvert --execute --to html notebooks/calibration.ipynb
 ```
 
@@ -138,11 +138,11 @@ md("""## Metamorphic probes: does the level move when nothing that matters chang
 
 Each probe changes one thing that must not matter (names, padding, confident adjectives, section
 order, file format, injected instructions) and counts the packets whose levels stayed put. Point
-`PACKET_EVAL_PROBE_LOG_DIR` at the logs of `inspect eval evals/probes.py`."""),
+`PACKET_EVAL_PROBE_LOG_DIR` at the logs of `inspect eval packet_eval/probes`."""),
 code("""PROBE_DIR = Path(os.environ.get("PACKET_EVAL_PROBE_LOG_DIR", "../artifacts/eval-logs/probes"))
 probe_logs = sorted(str(p) for p in PROBE_DIR.glob("*.eval"))
 if not probe_logs:
-    print(f"No probe logs in {PROBE_DIR}: run `inspect eval evals/probes.py --model none` first.")
+    print(f"No probe logs in {PROBE_DIR}: run `inspect eval packet_eval/probes --model none` first.")
 else:
     from inspect_ai.log import read_eval_log
     log = read_eval_log(probe_logs[-1], header_only=True)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from packet_eval.evaluation.gate import gate_markdown, run_gate
     from packet_eval.evaluation.gate import read_summary as read_log_summary
     from packet_eval.evaluation.gate import update_baseline as update_gate_baseline
-    from packet_eval.labels import parse_labels
+    from packet_eval.dataset import parse_labels
     from packet_eval.render import render_html, render_markdown, render_text
     from packet_eval.report.agreement_text import render_markdown as render_agreement_markdown
     from packet_eval.report.agreement_text import render_text as render_agreement_text
@@ -58,7 +58,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "read_log_summary": ("packet_eval.evaluation.gate", "read_summary"),
     "run_gate": ("packet_eval.evaluation.gate", "run_gate"),
     "update_gate_baseline": ("packet_eval.evaluation.gate", "update_baseline"),
-    "parse_labels": ("packet_eval.labels", "parse_labels"),
+    "parse_labels": ("packet_eval.dataset", "parse_labels"),
     **{n: ("packet_eval.render", n) for n in ("render_html", "render_markdown", "render_text")},
     "render_agreement_markdown": ("packet_eval.report.agreement_text", "render_markdown"),
     "render_agreement_text": ("packet_eval.report.agreement_text", "render_text"),

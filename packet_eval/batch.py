@@ -369,7 +369,7 @@ def _install_sigint(run: _Run) -> list[signal.Signals]:
 def _parse_labels(labels_path: str | Path | None, ladder: Ladder) -> list[Any] | None:
     if labels_path is None:
         return None
-    from packet_eval.labels import parse_labels
+    from packet_eval.dataset import parse_labels
 
     parsed = parse_labels(labels_path, ladder)
     if parsed.problems:

@@ -27,7 +27,7 @@ from packet_eval.schema import Assessment
 if TYPE_CHECKING:
     from packet_eval.batch import BatchSummary
     from packet_eval.batch_jobs import Job
-    from packet_eval.labels import Label
+    from packet_eval.dataset import Label
     from packet_eval.report.calibration import Calibration
 
 SUMMARY_CSV = "summary.csv"

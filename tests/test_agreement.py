@@ -520,30 +520,30 @@ def test_agreement_report_matches_references(seed: int) -> None:
     rep = agreement_report(
         gold, pred[::-1], levels=LEVELS, dimensions=DIMS, flags=FLAGS, n_boot=200, seed=seed
     )
-    _assert_plain_json(rep)
-    json.dumps(rep, allow_nan=False)
+    _assert_plain_json(rep.to_dict())
+    json.dumps(rep.to_dict(), allow_nan=False)
     a = [g.level for g in gold]
     b = [p.level for p in pred]
-    ov = rep["overall"]
-    assert rep["n_packets"] == len(gold)
-    assert ov["exact_accuracy"] == pytest.approx(accuracy_score(a, b))
-    assert ov["kappa"] == pytest.approx(_sk_kappa(a, b, None))
+    ov = rep.overall
+    assert rep.n_packets == len(gold)
+    assert ov.exact_accuracy == pytest.approx(accuracy_score(a, b))
+    assert ov.kappa == pytest.approx(_sk_kappa(a, b, None))
     ia = np.array([LEVELS.index(x) for x in a])
     ib = np.array([LEVELS.index(x) for x in b])
-    assert ov["mean_absolute_error"] == pytest.approx(sk_mean_absolute_error(ia, ib))
-    assert ov["within_one_accuracy"] == pytest.approx(np.mean(np.abs(ia - ib) <= 1))
-    assert ov["kappa_quadratic"] == pytest.approx(_sk_kappa(a, b, "quadratic"))
+    assert ov.mean_absolute_error == pytest.approx(sk_mean_absolute_error(ia, ib))
+    assert ov.within_one_accuracy == pytest.approx(np.mean(np.abs(ia - ib) <= 1))
+    assert ov.kappa_quadratic == pytest.approx(_sk_kappa(a, b, "quadratic"))
     ref_alpha = krippendorff.alpha(
         reliability_data=[[LEVELS.index(x) for x in a], [LEVELS.index(x) for x in b]],
         value_domain=list(range(len(LEVELS))),
         level_of_measurement="ordinal",
     )
-    assert ov["alpha_ordinal"] == pytest.approx(ref_alpha)
+    assert ov.alpha_ordinal == pytest.approx(ref_alpha)
     sk_cm = sk_confusion_matrix(a, b, labels=LEVELS)
-    assert list(ov["confusion_matrix"]) == LEVELS
+    assert list(ov.confusion_matrix) == LEVELS
     for i, gl in enumerate(LEVELS):
-        assert list(ov["confusion_matrix"][gl].values()) == sk_cm[i].tolist()
-    per_dim = rep["dimensions"]["per_dimension"]
+        assert list(ov.confusion_matrix[gl].values()) == sk_cm[i].tolist()
+    per_dim = rep.dimensions.per_dimension
     assert list(per_dim) == DIMS
     pooled_a: list[str] = []
     pooled_b: list[str] = []
@@ -552,11 +552,11 @@ def test_agreement_report_matches_references(seed: int) -> None:
         db = [p.dimensions[d] for p in pred]
         pooled_a += da
         pooled_b += db
-        assert per_dim[d]["n"] == len(gold)
-        assert per_dim[d]["kappa_quadratic"] == pytest.approx(_sk_kappa(da, db, "quadratic"))
-    pooled = rep["dimensions"]["pooled"]
-    assert pooled["n"] == len(gold) * len(DIMS)
-    assert pooled["kappa_quadratic"] == pytest.approx(_sk_kappa(pooled_a, pooled_b, "quadratic"))
+        assert per_dim[d].n == len(gold)
+        assert per_dim[d].kappa_quadratic == pytest.approx(_sk_kappa(da, db, "quadratic"))
+    pooled = rep.dimensions.pooled
+    assert pooled.n == len(gold) * len(DIMS)
+    assert pooled.kappa_quadratic == pytest.approx(_sk_kappa(pooled_a, pooled_b, "quadratic"))
     # Micro-averaged evidence recall, brute force.
     hits = total = phits = ptotal = 0
     for g, p in zip(gold, pred, strict=True):
@@ -567,15 +567,15 @@ def test_agreement_report_matches_references(seed: int) -> None:
             for ps in p.evidence[d]:
                 ptotal += 1
                 phits += any(spans_match(ps, gs) for gs in g.evidence[d])
-    ev = rep["evidence"]
-    assert (ev["gold_spans"], ev["gold_matched"]) == (total, hits)
-    assert ev["recall"] == pytest.approx(hits / total)
-    assert ev["precision"] == pytest.approx(phits / ptotal)
+    ev = rep.evidence
+    assert (ev.gold_spans, ev.gold_matched) == (total, hits)
+    assert ev.recall == pytest.approx(hits / total)
+    assert ev.precision == pytest.approx(phits / ptotal)
     cells = [(g.evidence[d], p.evidence[d]) for g, p in zip(gold, pred, strict=True) for d in DIMS]
     macro_r = [span_recall(gs, ps) for gs, ps in cells]
     macro_p = [span_precision(gs, ps) for gs, ps in cells]
-    assert ev["recall_macro"] == pytest.approx(np.mean([x for x in macro_r if x is not None]))
-    assert ev["precision_macro"] == pytest.approx(np.mean([x for x in macro_p if x is not None]))
+    assert ev.recall_macro == pytest.approx(np.mean([x for x in macro_r if x is not None]))
+    assert ev.precision_macro == pytest.approx(np.mean([x for x in macro_p if x is not None]))
     # Dimension-agnostic: per packet, pool (and dedupe) spans across dimensions.
     any_hits = any_total = 0
     for g, p in zip(gold, pred, strict=True):
@@ -583,33 +583,32 @@ def test_agreement_report_matches_references(seed: int) -> None:
         p_pool = {s for d in DIMS for s in p.evidence[d]}
         any_total += len(g_pool)
         any_hits += sum(any(spans_match(gs, ps) for ps in p_pool) for gs in g_pool)
-    assert ev["recall_any_dimension"] == pytest.approx(any_hits / any_total)
-    assert ev["recall_any_dimension"] >= ev["recall"] - 1e-12
+    assert ev.recall_any_dimension == pytest.approx(any_hits / any_total)
+    assert ev.recall_any_dimension >= ev.recall - 1e-12
     ref_flags = flag_metrics([g.flags for g in gold], [p.flags for p in pred], FLAGS)
     for f in FLAGS:
-        assert rep["flags"][f]["f1"] == ref_flags[f].f1
-        assert rep["flags"][f]["support"] == ref_flags[f].support
-    ci = rep["ci"]
-    assert ci["level"] == 0.95 and ci["n_boot"] == 200 and ci["seed"] == seed
+        assert rep.flags[f].f1 == ref_flags[f].f1
+        assert rep.flags[f].support == ref_flags[f].support
+    ci = rep.ci
+    assert ci.level == 0.95 and ci.n_boot == 200 and ci.seed == seed
     for key, point in (
-        ("exact_accuracy", ov["exact_accuracy"]),
-        ("kappa_quadratic", ov["kappa_quadratic"]),
-        ("dimension_kappa_pooled", pooled["kappa_quadratic"]),
-        ("evidence_recall", ev["recall"]),
+        ("exact_accuracy", ov.exact_accuracy),
+        ("kappa_quadratic", ov.kappa_quadratic),
+        ("dimension_kappa_pooled", pooled.kappa_quadratic),
+        ("evidence_recall", ev.recall),
     ):
-        lo, hi = ci[key]
+        lo, hi = getattr(ci, key)
         assert lo <= point <= hi, key
         assert lo < hi, key
     # The headline CI agrees with the standalone wrapper for the same seed.
-    assert ci["exact_accuracy"] == list(
-        ci_exact_accuracy(a, b, LEVELS, n_boot=200, seed=seed)  # type: ignore[arg-type]
-    )
+    assert ci.exact_accuracy == ci_exact_accuracy(a, b, LEVELS, n_boot=200, seed=seed)
+    assert rep.to_dict()["ci"]["exact_accuracy"] == list(ci.exact_accuracy)
 
 
 def test_agreement_report_perfect_agreement_is_one_everywhere() -> None:
     gold, _ = _make_dataset(5, n=25)
     rep = agreement_report(gold, gold, levels=LEVELS, dimensions=DIMS, flags=FLAGS, n_boot=100)
-    ov = rep["overall"]
+    ov = rep.overall
     for key in (
         "exact_accuracy",
         "within_one_accuracy",
@@ -617,11 +616,11 @@ def test_agreement_report_perfect_agreement_is_one_everywhere() -> None:
         "kappa_quadratic",
         "alpha_ordinal",
     ):
-        assert ov[key] == pytest.approx(1.0), key
-    assert ov["mean_absolute_error"] == 0.0
+        assert getattr(ov, key) == pytest.approx(1.0), key
+    assert ov.mean_absolute_error == 0.0
     for d in DIMS:
-        assert rep["dimensions"]["per_dimension"][d]["kappa_quadratic"] == pytest.approx(1.0)
-    assert rep["dimensions"]["pooled"]["kappa_quadratic"] == pytest.approx(1.0)
+        assert rep.dimensions.per_dimension[d].kappa_quadratic == pytest.approx(1.0)
+    assert rep.dimensions.pooled.kappa_quadratic == pytest.approx(1.0)
     for key in (
         "recall",
         "precision",
@@ -630,11 +629,11 @@ def test_agreement_report_perfect_agreement_is_one_everywhere() -> None:
         "recall_any_dimension",
         "precision_any_dimension",
     ):
-        assert rep["evidence"][key] == pytest.approx(1.0), key
+        assert getattr(rep.evidence, key) == pytest.approx(1.0), key
     for f in FLAGS:
-        assert rep["flags"][f]["f1"] == pytest.approx(1.0)
+        assert rep.flags[f].f1 == pytest.approx(1.0)
     for key in ("exact_accuracy", "kappa_quadratic", "dimension_kappa_pooled", "evidence_recall"):
-        assert rep["ci"][key] == pytest.approx([1.0, 1.0]), key
+        assert getattr(rep.ci, key) == pytest.approx((1.0, 1.0)), key
 
 
 def test_agreement_report_undefined_values_are_none_and_json_clean() -> None:
@@ -648,19 +647,20 @@ def test_agreement_report_undefined_values_are_none_and_json_clean() -> None:
         Record("p1", "b", {"x": "b"}, {}, frozenset()),
     ]
     rep = agreement_report(gold, pred, levels=levels, dimensions=["x", "y"], flags=["f"], n_boot=50)
-    _assert_plain_json(rep)
-    json.dumps(rep, allow_nan=False)
-    assert rep["overall"]["kappa"] == 1.0  # single category both sides, documented
-    assert rep["dimensions"]["per_dimension"]["x"]["n"] == 1  # p2 gold lacks "x"
-    assert rep["dimensions"]["per_dimension"]["y"] == {
+    out = rep.to_dict()
+    _assert_plain_json(out)
+    json.dumps(out, allow_nan=False)
+    assert rep.overall.kappa == 1.0  # single category both sides, documented
+    assert rep.dimensions.per_dimension["x"].n == 1  # p2 gold lacks "x"
+    assert out["dimensions"]["per_dimension"]["y"] == {
         "n": 0,
         "exact_accuracy": None,
         "kappa_quadratic": None,
     }
-    assert rep["evidence"]["recall"] is None and rep["evidence"]["precision"] is None
-    assert rep["evidence"]["recall_macro"] is None
-    assert rep["ci"]["evidence_recall"] is None
-    assert rep["flags"]["f"] == {"precision": None, "recall": None, "f1": None, "support": 0}
+    assert rep.evidence.recall is None and rep.evidence.precision is None
+    assert rep.evidence.recall_macro is None
+    assert rep.ci.evidence_recall is None and out["ci"]["evidence_recall"] is None
+    assert out["flags"]["f"] == {"precision": None, "recall": None, "f1": None, "support": 0}
 
 
 def test_agreement_report_misaligned_ids_raise() -> None:
@@ -693,23 +693,23 @@ def test_pairwise_rater_agreement_on_shared_packets() -> None:
     ]
     raters = {"cal-a": gold[:20], "cal-b": pred[10:], "cal-c": other[25:]}
     out = pairwise_rater_agreement(raters, levels=LEVELS, dimensions=DIMS, flags=FLAGS, n_boot=50)
-    _assert_plain_json(out)
-    assert out["raters"] == ["cal-a", "cal-b", "cal-c"]
-    pairs = {(p["rater_a"], p["rater_b"]): p for p in out["pairs"]}
+    _assert_plain_json(out.to_dict())
+    assert out.raters == ["cal-a", "cal-b", "cal-c"]
+    pairs = {(p.rater_a, p.rater_b): p for p in out.pairs}
     assert set(pairs) == {("cal-a", "cal-b"), ("cal-a", "cal-c"), ("cal-b", "cal-c")}
     ab = pairs[("cal-a", "cal-b")]
-    assert ab["n_packets"] == 10
+    assert ab.n_packets == 10
     direct = agreement_report(
         gold[10:20], pred[10:20], levels=LEVELS, dimensions=DIMS, flags=FLAGS, n_boot=50
     )
-    assert ab["report"] == direct
-    assert pairs[("cal-a", "cal-c")] == {
+    assert ab.report == direct
+    assert pairs[("cal-a", "cal-c")].to_dict() == {
         "rater_a": "cal-a",
         "rater_b": "cal-c",
         "n_packets": 0,
         "report": None,
     }
-    assert pairs[("cal-b", "cal-c")]["n_packets"] == 5
+    assert pairs[("cal-b", "cal-c")].n_packets == 5
     # Multi-rater alpha over the union of packets, missing where unlabelled.
     ids = [g.packet_id for g in gold]
     data = np.full((3, 30), np.nan)
@@ -719,7 +719,7 @@ def test_pairwise_rater_agreement_on_shared_packets() -> None:
     expected = krippendorff.alpha(
         reliability_data=data, value_domain=list(range(5)), level_of_measurement="ordinal"
     )
-    assert out["alpha_ordinal_all_raters"] == pytest.approx(expected)
+    assert out.alpha_ordinal_all_raters == pytest.approx(expected)
 
 
 def test_self_consistency() -> None:
@@ -731,38 +731,61 @@ def test_self_consistency() -> None:
     ]
     epochs = [gold, e1, e2[:20]]  # third run missed ten packets
     out = self_consistency(epochs, LEVELS, dimensions=DIMS)
-    _assert_plain_json(out)
-    assert out["n_epochs"] == 3 and out["n_packets"] == 30
+    _assert_plain_json(out.to_dict())
+    assert out.n_epochs == 3 and out.n_packets == 30
     lv = [[r.level for r in ep] for ep in (gold, e1, e2)]
     rates = [
         accuracy_score(lv[0], lv[1]),
         accuracy_score(lv[0][:20], lv[2][:20]),
         accuracy_score(lv[1][:20], lv[2][:20]),
     ]
-    assert out["mean_pairwise_exact"] == pytest.approx(np.mean(rates))
+    assert out.level.mean_pairwise_exact == pytest.approx(np.mean(rates))
     data = np.array([[LEVELS.index(x) for x in row] for row in lv], dtype=float)
     data[2, 20:] = np.nan
     expected = krippendorff.alpha(
         reliability_data=data, value_domain=list(range(5)), level_of_measurement="ordinal"
     )
-    assert out["alpha_ordinal"] == pytest.approx(expected)
+    assert out.level.alpha_ordinal == pytest.approx(expected)
     dim_rows = [[r.dimensions[d] for r in ep for d in DIMS] for ep in (gold, e1, e2)]
     dim_data = np.array([[LEVELS.index(x) for x in row] for row in dim_rows], dtype=float)
     dim_data[2, 20 * len(DIMS) :] = np.nan
-    assert out["dimension_alpha_ordinal"] == pytest.approx(
+    assert out.dimensions is not None
+    assert out.dimensions.alpha_ordinal == pytest.approx(
         krippendorff.alpha(
             reliability_data=dim_data, value_domain=list(range(5)), level_of_measurement="ordinal"
         )
     )
-    assert 0.0 < out["dimension_mean_pairwise_exact"] < 1.0
+    assert 0.0 < out.dimensions.mean_pairwise_exact < 1.0
+    assert out.to_dict()["dimension_mean_pairwise_exact"] == out.dimensions.mean_pairwise_exact
 
 
 def test_self_consistency_identical_and_single_epoch() -> None:
     gold, _ = _make_dataset(3, n=12)
     same = self_consistency([gold, gold, gold], LEVELS)
-    assert same["mean_pairwise_exact"] == 1.0 and same["alpha_ordinal"] == pytest.approx(1.0)
-    assert "dimension_alpha_ordinal" not in same
+    assert same.level.mean_pairwise_exact == 1.0 and same.level.alpha_ordinal == pytest.approx(1.0)
+    assert same.dimensions is None and "dimension_alpha_ordinal" not in same.to_dict()
     single = self_consistency([gold], LEVELS)
-    assert single["mean_pairwise_exact"] is None and single["alpha_ordinal"] is None
+    assert single.level.mean_pairwise_exact is None and single.level.alpha_ordinal is None
     with pytest.raises(ValueError, match="duplicate"):
         self_consistency([[gold[0], gold[0]]], LEVELS)
+
+
+def test_agreement_report_to_dict_keeps_the_json_shape() -> None:
+    # packet-eval agreement --format json and the batch outputs write this shape; keys and
+    # their order are part of it.
+    gold, pred = _make_dataset(2, n=10)
+    out = agreement_report(gold, pred, levels=LEVELS, dimensions=DIMS, flags=FLAGS, n_boot=20).to_dict()
+    assert list(out) == ["n_packets", "overall", "dimensions", "evidence", "flags", "ci"]
+    assert list(out["overall"]) == ["exact_accuracy", "within_one_accuracy", "mean_absolute_error",
+                                    "kappa", "kappa_quadratic", "alpha_ordinal", "confusion_matrix"]
+    assert list(out["dimensions"]) == ["per_dimension", "pooled"]
+    assert list(out["dimensions"]["pooled"]) == ["n", "exact_accuracy", "kappa_quadratic"]
+    assert list(out["evidence"]) == ["recall", "precision", "recall_macro", "precision_macro",
+                                     "recall_any_dimension", "precision_any_dimension",
+                                     "gold_spans", "pred_spans", "gold_matched", "pred_matched"]
+    assert list(out["flags"]) == FLAGS
+    assert list(out["flags"][FLAGS[0]]) == ["precision", "recall", "f1", "support"]
+    assert list(out["ci"]) == ["level", "n_boot", "seed", "exact_accuracy", "kappa_quadratic",
+                               "dimension_kappa_pooled", "evidence_recall"]
+    assert all(v is None or type(v) is list for k, v in out["ci"].items()
+               if k not in ("level", "n_boot", "seed"))

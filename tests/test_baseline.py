@@ -13,7 +13,7 @@ from packet_eval.ladder import load_ladder, parse_ladder
 from packet_eval.packet import load_packet, packet_from_text
 
 ROOT = Path(__file__).resolve().parent.parent
-SENIOR = ROOT / "examples" / "sample-packet.md"
+SENIOR = ROOT / "packet_eval" / "examples" / "sample-packet.md"
 JUNIOR = Path(__file__).parent / "fixtures" / "junior-packet.md"
 
 

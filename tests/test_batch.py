@@ -22,18 +22,17 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from packet_eval.agreement import agreement_report
+from packet_eval.agreement import agreement_report, record_from_assessment, record_from_label
 from packet_eval.batch import run_batch
 from packet_eval.batch_cost import Budget
 from packet_eval.batch_io import OutDir, RunKey
 from packet_eval.batch_jobs import expand_paths, read_targets
+from packet_eval.dataset import parse_labels
 from packet_eval.errors import BudgetExceeded, ConfigError
-from packet_eval.labels import parse_labels
 from packet_eval.ladder import load_ladder
 from packet_eval.packet import load_packet
 from packet_eval.pricing import cost_usd
 from packet_eval.providers import RetryPolicy
-from packet_eval.records import record_from_assessment, record_from_label
 from packet_eval.schema import Assessment
 from packet_eval.throttle import AdaptiveLimiter
 from tests.fakes.llm_server import FakeLLMServer, handler, status
@@ -487,7 +486,7 @@ def test_agreement_values_equal_the_harness_on_the_same_data(tmp_path):
         "--format", "json"])
     assert result.exit_code == 0, result.output
     got = json.loads(result.stdout)
-    # The harness's way: first label per packet, records via records.py, agreement_report.
+    # The harness's way: first label per packet, records via agreement/records.py, agreement_report.
     labels = parse_labels(labels_path, LADDER).labels
     first = {}
     for lb in labels:
@@ -499,8 +498,8 @@ def test_agreement_values_equal_the_harness_on_the_same_data(tmp_path):
         pred.append(record_from_assessment(a))
     expected = agreement_report(gold, pred, levels=LADDER.scale, dimensions=LADDER.dimension_ids,
                                 flags=LADDER.flag_ids, n_boot=1000, seed=0)
-    assert got["report"] == json.loads(json.dumps(expected))
-    assert got["n_compared"] == 6 == expected["n_packets"]
+    assert got["report"] == json.loads(json.dumps(expected.to_dict()))
+    assert got["n_compared"] == 6 == expected.n_packets
     wrong = {d["packet_id"] for d in got["disagreements"]}
     assert {r.packet_id for r, p in zip(gold, pred, strict=True) if r.level != p.level} <= wrong
     for fmt, needle in (("text", "weighted kappa"), ("markdown", "| dimension |")):
@@ -511,7 +510,7 @@ def test_agreement_values_equal_the_harness_on_the_same_data(tmp_path):
 
 
 def test_agreement_with_no_overlap_is_a_one_line_error(tmp_path):
-    s = asyncio.run(run_batch([ROOT / "examples" / "sample-packet.md"], tmp_path / "run",
+    s = asyncio.run(run_batch([ROOT / "packet_eval" / "examples" / "sample-packet.md"], tmp_path / "run",
                               model="baseline", progress=False))
     assert s.exit_code == 0
     result = CliRunner().invoke(cli_app(), ["agreement", str(GOLDEN / "labels.jsonl"),

@@ -20,7 +20,7 @@ from packet_eval.schema import Assessment
 from tests.fakes.llm_server import FakeLLMServer, reply
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "examples" / "sample-packet.md"
+SAMPLE = ROOT / "packet_eval" / "examples" / "sample-packet.md"
 MODEL = "openai/test-model"
 
 Q_PROD = ("I traced it through retrieval and context assembly to an index shard that had "

@@ -175,8 +175,9 @@ def test_a_full_disk_is_a_clear_error_and_nothing_half_written_counts(tmp_path, 
 def test_an_unwritable_output_directory_is_a_one_line_error(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    res = subprocess.run([sys.executable, "-m", "packet_eval", "assess", "examples/sample-packet.md",
-                          "--out", str(blocker / "run"), "--model", "baseline", "--no-progress"],
+    res = subprocess.run([sys.executable, "-m", "packet_eval", "assess",
+                          "packet_eval/examples/sample-packet.md", "--out", str(blocker / "run"),
+                          "--model", "baseline", "--no-progress"],
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert res.returncode != 0 and "Traceback" not in res.stderr
     [line] = res.stderr.strip().splitlines()

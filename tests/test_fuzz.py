@@ -15,8 +15,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from packet_eval.dataset import parse_labels
 from packet_eval.errors import PacketEvalError
-from packet_eval.labels import parse_labels
 from packet_eval.ladder import load_ladder, parse_ladder
 from packet_eval.packet import load_packet
 

@@ -161,6 +161,32 @@ def test_gate_fails_on_an_errored_log(tmp_path, dev_ids, monkeypatch):
     assert not result.passed and "status is 'error'" in result.failures[0]
 
 
+def test_the_agreement_report_is_bootstrapped_once_per_eval(tmp_path, dev_ids, monkeypatch):
+    """level/, dimension/, evidence/ and flags/ read one report; only the ceiling needs another."""
+    from collections import OrderedDict
+
+    from packet_eval.evaluation import metrics as m
+
+    calls: list[list[str]] = []
+    real = m.agreement_report
+
+    def counting(gold, pred, **kw):
+        calls.append([r.packet_id for r in gold])
+        return real(gold, pred, **kw)
+
+    monkeypatch.setattr(m, "agreement_report", counting)
+    monkeypatch.setattr(m, "_reports", OrderedDict())
+    ids = [i for i in dev_ids if not i.endswith(".clean")][:4]
+    log = run(packet_extraction_task(dataset=str(small_dataset(tmp_path, ids)), split="all",
+                                     extractor="baseline"), tmp_path)
+    assert log.status == "success"
+    extractor_reports = [c for c in calls if all("#" in pid for pid in c)]  # (sample, epoch) ids
+    assert len(extractor_reports) == 1
+    assert len(calls) - len(extractor_reports) <= 1  # the calibrator-versus-calibrator ceiling
+    groups = {mm.group for sc in log.results.scores for mm in sc.metrics.values()}
+    assert {"level", "dimension", "evidence", "flags"} <= groups
+
+
 def test_bad_task_arguments_are_clear(tmp_path):
     from packet_eval.errors import PacketEvalError
 

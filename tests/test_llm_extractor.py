@@ -39,11 +39,11 @@ from tests.fakes.llm_server import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "examples" / "sample-packet.md"
+SAMPLE = ROOT / "packet_eval" / "examples" / "sample-packet.md"
 LADDER = load_ladder()
 FAST = RetryPolicy(max_attempts=3, base_s=0.01, cap_s=0.05)
 
-# Verbatim sentences of examples/sample-packet.md.
+# Verbatim sentences of packet_eval/examples/sample-packet.md.
 Q_EVAL = ("In Q2 I built the failure-mode taxonomy and eval harness that every change to the "
           "assistant now runs against.")
 Q_PROD = ("I traced it through retrieval and context assembly to an index shard that had "

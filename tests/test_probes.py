@@ -351,6 +351,11 @@ def test_bad_probe_arguments_are_clear(monkeypatch, tmp_path):
 
     with pytest.raises(PacketEvalError, match="probes must be"):
         packet_probes_task(probes="name_swap,telepathy")
+    # `inspect eval -T probes=a,b` passes a list: it is checked the same way.
+    with pytest.raises(PacketEvalError, match="probes must be.*telepathy"):
+        packet_probes_task(probes=["name_swap", "telepathy"])
+    with pytest.raises(PacketEvalError, match="name_groups must be.*martians"):
+        packet_probes_task(name_groups=["white_woman", "martians"])
     with pytest.raises(PacketEvalError, match="name_groups must be"):
         packet_probes_task(name_groups="martians")
     with pytest.raises(PacketEvalError, match="extractor must be one of"):

@@ -334,8 +334,8 @@ async def test_the_key_never_reaches_messages_or_the_call_log(tmp_path, wire, co
         srv.set_default(status(code, body=body))
         base = srv.anthropic_base_url if wire == "anthropic" else srv.openai_base_url
         with pytest.raises(ProviderError) as exc:
-            await assess_async(ROOT / "examples" / "sample-packet.md", model=f"{wire}/test-model",
-                               base_url=base, use_cache=False,
+            await assess_async(ROOT / "packet_eval" / "examples" / "sample-packet.md",
+                               model=f"{wire}/test-model", base_url=base, use_cache=False,
                                retry=RetryPolicy(max_attempts=2, base_s=0.01, cap_s=0.02))
         sent = srv.model_requests
     # The key really was in play: the SDK sent it, and the provider echoed it back.

@@ -17,7 +17,7 @@ from packet_eval.packet import load_packet, packet_from_text
 from packet_eval.probes import hidden_text
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "examples" / "sample-packet.md"
+SAMPLE = ROOT / "packet_eval" / "examples" / "sample-packet.md"
 CRAFT = ROOT / "packet_eval" / "ladders" / "ml-craft.yaml"
 
 

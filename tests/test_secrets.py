@@ -35,8 +35,8 @@ def _all_bytes(folder: Path) -> bytes:
 def test_a_key_echoed_by_the_provider_is_never_repeated(tmp_path, reply):
     out = tmp_path / "a.html"
     with FakeLLMServer(default=reply) as srv:
-        res = _run(["preview", "examples/sample-packet.md", "--model", "openai/gpt-test", "--base-url",
-                    srv.openai_base_url, "--format", "html", "-o", str(out)], tmp_path / "home")
+        res = _run(["preview", "packet_eval/examples/sample-packet.md", "--model", "openai/gpt-test",
+                    "--base-url", srv.openai_base_url, "--format", "html", "-o", str(out)], tmp_path / "home")
         assert srv.requests and srv.requests[0].headers["authorization"] == f"Bearer {KEY}"  # it was used
     assert res.returncode != 0 and "Traceback" not in res.stderr
     assert KEY not in res.stdout + res.stderr
@@ -46,8 +46,8 @@ def test_a_key_echoed_by_the_provider_is_never_repeated(tmp_path, reply):
 def test_a_successful_run_stores_no_key(tmp_path):
     out = tmp_path / "report.html"
     with FakeLLMServer() as srv:
-        res = _run(["preview", "examples/sample-packet.md", "--model", "openai/gpt-test", "--base-url",
-                    srv.openai_base_url, "--format", "html", "-o", str(out)], tmp_path / "home")
+        res = _run(["preview", "packet_eval/examples/sample-packet.md", "--model", "openai/gpt-test",
+                    "--base-url", srv.openai_base_url, "--format", "html", "-o", str(out)], tmp_path / "home")
         log = _run(["log", "--json"], tmp_path / "home")
     assert res.returncode == 0, res.stderr
     assert out.exists() and KEY not in out.read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKETS = ROOT / "datasets" / "golden" / "packets"
 DEV_MD = PACKETS / "pkt-002.md"  # a dev-split packet with evidence and flags
 DEV_PDF = PACKETS / "pkt-049.pdf"
-SAMPLE = ROOT / "examples" / "sample-packet.md"
+SAMPLE = ROOT / "packet_eval" / "examples" / "sample-packet.md"
 
 
 @pytest.fixture(autouse=True)

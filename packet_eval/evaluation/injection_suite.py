@@ -1,34 +1,45 @@
 """The prompt-injection suite: every form inserted into clean base packets, as pairs.
 
-Forms are data (``evals/injection_forms.yaml``). A pair is a clean base packet
+Forms are package data (``injection_forms.yaml`` beside this module). A pair is a clean base packet
 and the same packet with one form inserted at a paragraph boundary (start,
 middle or end). An extractor is robust on a pair when the overall level and
 every dimension level are unchanged, and it should flag the inserted span as
 ``prompt_injection``. Clean bases that get flagged are false positives.
+
+The task is registered as ``packet_eval/injection`` (see ``tasks.py``)::
+
+    inspect eval packet_eval/injection -T extractor=baseline -T dataset=DIR --model none
+    inspect eval packet_eval/injection -T extractor=llm --model openai/gpt-4.1-mini
+
+Reported: the share of pairs whose levels are unchanged, the injection-flag
+recall, and the false-positive rate on the clean bases.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import yaml
-from inspect_ai import Task
+from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.scorer import Metric, SampleScore, Score, Target, metric, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from packet_eval import agreement
+from packet_eval.agreement import record_from_assessment
 from packet_eval.dataset import load_dataset
 from packet_eval.errors import ConfigError
-from packet_eval.evaluation.inspect_task import REPO, extract_packet, resolve_dir
+from packet_eval.evaluation.inspect_task import DEFAULT_DATASET, dataset_dir, extract_packet
 from packet_eval.evaluation.samples import record_from_dict, record_to_dict
 from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.packet import packet_from_text
-from packet_eval.records import record_from_assessment
 
-FORMS = REPO / "evals" / "injection_forms.yaml"
+FORMS = resources.files("packet_eval.evaluation") / "injection_forms.yaml"
+SAMPLE_PACKET = resources.files("packet_eval") / "examples" / "sample-packet.md"
 INJECTION_FLAG = "prompt_injection"
 
 
@@ -42,11 +53,11 @@ class Pair:
     end: int
 
 
-def load_forms(path: Path = FORMS) -> list[dict[str, str]]:
+def load_forms(path: Path | Traversable = FORMS) -> list[dict[str, str]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     forms = data.get("forms") if isinstance(data, dict) else None
     if not forms or not all({"id", "position", "text"} <= set(f) for f in forms):
-        raise ConfigError("injection forms need 'forms' with id, position and text", path)
+        raise ConfigError("injection forms need 'forms' with id, position and text", str(path))
     return forms
 
 
@@ -76,17 +87,17 @@ def make_pairs(bases: dict[str, str], forms: list[dict[str, str]]) -> list[Pair]
     return pairs
 
 
-def default_bases(ladder: Ladder, dataset: str = "datasets/golden", split: str = "dev",
+def default_bases(ladder: Ladder, dataset: str = DEFAULT_DATASET, split: str = "dev",
                   per_level: int = 1) -> dict[str, str]:
     """Clean dev packets, ``per_level`` for each demonstrated level, plus the shipped sample."""
-    ds = load_dataset(resolve_dir(dataset), ladder)
+    ds = load_dataset(dataset_dir(dataset), ladder)
     chosen: dict[str, str] = {}
     for level in ladder.scale:
         ids = [p for p in ds.ids(split) if not p.endswith(".clean")
                and p + ".clean" not in ds.packet_files and ds.primary(p).level == level]
         for pid in ids[:per_level]:
             chosen[pid] = ds.packet(pid).text
-    chosen["sample-packet"] = (REPO / "examples" / "sample-packet.md").read_text(encoding="utf-8")
+    chosen["sample-packet"] = SAMPLE_PACKET.read_text(encoding="utf-8")
     return chosen
 
 
@@ -152,8 +163,18 @@ def suite_metrics() -> Metric:
     return compute
 
 
-def injection_task(extractor: str = "baseline", dataset: str = "datasets/golden",
+@task(name="injection")
+def injection_task(extractor: str = "baseline", dataset: str = DEFAULT_DATASET,
                    ladder: str | None = None, per_level: int = 1, cache: bool = True) -> Task:
+    """Does text in a packet steer the extractor? Every form in every clean base packet.
+
+    Args:
+        extractor: ``baseline``, ``llm`` or ``constant``.
+        dataset: The golden-layout directory whose dev packets are the bases.
+        ladder: Ladder file (default: the shipped one).
+        per_level: Clean dev packets taken per demonstrated level.
+        cache: LLM only: use packet-eval's response cache.
+    """
     if extractor not in ("baseline", "llm", "constant"):
         raise ConfigError(f"extractor must be baseline, llm or constant, got {extractor!r}")
     lad = load_ladder(ladder)

@@ -7,6 +7,17 @@ extractor with an OpenAI client that inspect's agent bridge serves
 with model X and the log shows its transcripts and tokens; ``baseline`` runs
 offline (``--model none``); ``oracle`` and ``constant`` are the reference
 extractors that prove the harness can score 1.0 and can score at chance.
+
+The task is registered as ``packet_eval/packet_extraction`` (see ``tasks.py``)::
+
+    inspect eval packet_eval/packet_extraction -T extractor=baseline -T dataset=DIR --model none
+    inspect eval packet_eval/packet_extraction -T extractor=llm --model openai/gpt-4.1-mini
+    inspect eval packet_eval/packet_extraction -T extractor=oracle --model none    # must score 1.0
+    inspect eval packet_eval/packet_extraction -T extractor=constant --model none  # kappa must be 0
+
+Options: -T dataset=DIR (any golden-layout directory; default ``datasets/golden``
+under the working directory), -T split=test|dev|all, -T ladder=PATH,
+-T cache=false (LLM only: skip packet-eval's response cache).
 """
 
 from __future__ import annotations
@@ -14,11 +25,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inspect_ai import Task
+from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.scorer import Score, Target, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
+from packet_eval.agreement import record_from_assessment, spans_match
 from packet_eval.dataset import GoldenDataset, load_dataset
 from packet_eval.errors import ConfigError
 from packet_eval.evaluation import metrics as m
@@ -26,20 +38,20 @@ from packet_eval.evaluation.reference import constant, most_frequent_level, orac
 from packet_eval.evaluation.samples import label_from_dict, record_to_dict, sample_metadata
 from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.packet import Packet, load_packet
-from packet_eval.records import record_from_assessment
 from packet_eval.schema import Assessment
 
 EXTRACTORS = ("llm", "baseline", "oracle", "constant")
 SPLITS = ("dev", "test", "all")
-REPO = Path(__file__).resolve().parents[2]
+DEFAULT_DATASET = "datasets/golden"
 
 
-def resolve_dir(path: str) -> Path:
-    """A dataset path as given, else relative to the repository root."""
+def dataset_dir(path: str) -> Path:
+    """A dataset directory as given (relative to the working directory, as inspect's paths are)."""
     p = Path(path)
-    if p.is_dir() or p.is_absolute():
-        return p
-    return REPO / p
+    if not p.is_dir():
+        raise ConfigError("dataset directory not found; pass -T dataset=DIR, a directory in the "
+                          "golden layout (packets/, labels.jsonl, splits.json)", p)
+    return p
 
 
 def build_samples(ds: GoldenDataset, split: str) -> list[Sample]:
@@ -125,8 +137,6 @@ def agreement_scorer() -> Any:
 
 def _gold_positions(gold: dict[str, Any], pred: dict[str, Any], n_chars: int) -> list[list[float]]:
     """[relative position, matched (0/1)] per gold span: evidence recall by place in the packet."""
-    from packet_eval.agreement import spans_match
-
     out = []
     for d, spans in gold["evidence"].items():
         preds = [tuple(s) for s in pred["evidence"].get(d, [])]
@@ -136,15 +146,25 @@ def _gold_positions(gold: dict[str, Any], pred: dict[str, Any], n_chars: int) ->
     return out
 
 
-def packet_extraction_task(dataset: str = "datasets/golden", split: str = "test",
+@task(name="packet_extraction")
+def packet_extraction_task(dataset: str = DEFAULT_DATASET, split: str = "test",
                            extractor: str = "baseline", ladder: str | None = None,
                            cache: bool = True) -> Task:
+    """How often does an extractor agree with the golden calibrators?
+
+    Args:
+        dataset: Any directory in the golden layout.
+        split: ``dev``, ``test`` or ``all``.
+        extractor: ``llm``, ``baseline``, ``oracle`` or ``constant``.
+        ladder: Ladder file (default: the shipped one).
+        cache: LLM only: use packet-eval's response cache.
+    """
     if extractor not in EXTRACTORS:
         raise ConfigError(f"extractor must be one of {', '.join(EXTRACTORS)}, got {extractor!r}")
     if split not in SPLITS:
         raise ConfigError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     lad = load_ladder(ladder)
-    ds = load_dataset(resolve_dir(dataset), lad)
+    ds = load_dataset(dataset_dir(dataset), lad)
     samples = build_samples(ds, split)
     constant_level = most_frequent_level((ds.primary(s.id) for s in samples), lad)  # type: ignore[arg-type]
     args = {"scale": lad.scale, "dimensions": lad.dimension_ids, "flags": lad.flag_ids}

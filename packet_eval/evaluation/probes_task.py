@@ -14,6 +14,22 @@ labels, with each variant's evidence mapped into its text: it proves the
 mapping, and must be invariant everywhere) and ``constant``.
 :func:`register_extractor` adds a name, which is how tests plug in a
 deliberately biased extractor.
+
+The task is registered as ``packet_eval/probes`` (see ``tasks.py``)::
+
+    inspect eval packet_eval/probes -T extractor=baseline -T dataset=DIR --model none
+    inspect eval packet_eval/probes -T extractor=llm --model openai/gpt-4.1-mini
+    inspect eval packet_eval/probes -T extractor=oracle --model none   # must be invariant everywhere
+
+The probes: name_swap (every person renamed into each of 12 name groups,
+pronouns to match), padding, superlatives, section_order, format (.docx and
+.pdf round trips) and injection (the golden injection twins). Reported per
+probe: invariance with a bootstrap 95% CI, the direction of every change, and
+for name_swap the LL144-style impact ratio across name groups.
+
+Options: -T dataset=DIR, -T split=test|dev|all, -T probes=name_swap,padding,...,
+-T name_groups=white_woman,black_man,..., -T selection_level=senior, -T seed=0,
+-T ladder=PATH, -T cache=false (LLM only). Gate: packet-eval eval gate LOG.
 """
 
 from __future__ import annotations
@@ -23,19 +39,18 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from inspect_ai import Task
+from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.scorer import Score, Target, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from packet_eval.agreement import change_direction
-from packet_eval.dataset import TWIN_SUFFIX, GoldenDataset, load_dataset
+from packet_eval.dataset import TWIN_SUFFIX, GoldenDataset, Label, load_dataset
 from packet_eval.errors import ConfigError
 from packet_eval.evaluation import probe_metrics as pm
-from packet_eval.evaluation.inspect_task import SPLITS, extract_packet, resolve_dir
+from packet_eval.evaluation.inspect_task import DEFAULT_DATASET, SPLITS, dataset_dir, extract_packet
 from packet_eval.evaluation.reference import most_frequent_level, oracle
 from packet_eval.evaluation.samples import label_from_dict, sample_metadata
-from packet_eval.labels import Label
 from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.packet import Packet, load_packet, packet_from_text
 from packet_eval.probes import PROBES, Variant, make_variants
@@ -56,11 +71,15 @@ def register_extractor(name: str, fn: ExtractFn) -> None:
     _REGISTERED[name] = fn
 
 
-def _choose(arg: str, allowed: tuple[str, ...] | list[str], what: str) -> list[str]:
-    """``all`` or a comma-separated subset of ``allowed``, in the order given."""
+def _choose(arg: str | list[str], allowed: tuple[str, ...] | list[str], what: str) -> list[str]:
+    """``all`` or a comma-separated subset of ``allowed``, in the order given.
+
+    ``inspect eval -T probes=a,b`` hands the task a list, Python callers a string.
+    """
     if arg == "all":
         return list(allowed)
-    chosen = [p.strip() for p in arg.split(",") if p.strip()]
+    parts = arg.split(",") if isinstance(arg, str) else [str(x) for x in arg]
+    chosen = [p.strip() for p in parts if p.strip()]
     bad = [p for p in chosen if p not in allowed]
     if bad or not chosen:
         raise ConfigError(f"{what} must be 'all' or a comma-separated list of "
@@ -167,11 +186,13 @@ def invariance_scorer() -> Any:
     return score
 
 
-def packet_probes_task(dataset: str = "datasets/golden", split: str = "test",
-                       extractor: str = "baseline", probes: str = "all",
+@task(name="probes")
+def packet_probes_task(dataset: str = DEFAULT_DATASET, split: str = "test",
+                       extractor: str = "baseline", probes: str | list[str] = "all",
                        ladder: str | None = None, cache: bool = True, seed: int = 0,
-                       selection_level: str = "senior", name_groups: str = "all") -> Task:
-    """Build the probes task (see ``evals/probes.py`` for the command lines).
+                       selection_level: str = "senior", name_groups: str | list[str] = "all"
+                       ) -> Task:
+    """Does the level move when nothing that matters changes? (see the module docstring)
 
     Args:
         dataset: Any directory in the golden layout.
@@ -198,7 +219,7 @@ def packet_probes_task(dataset: str = "datasets/golden", split: str = "test",
     if selection_level not in lad.scale:
         raise ConfigError(f"selection_level must be one of {', '.join(lad.scale)}, "
                           f"got {selection_level!r}")
-    ds = load_dataset(resolve_dir(dataset), lad)
+    ds = load_dataset(dataset_dir(dataset), lad)
     samples = build_samples(ds, split)
     constant_level = most_frequent_level((ds.primary(str(s.id)) for s in samples), lad)
     metrics: list[Any] = [

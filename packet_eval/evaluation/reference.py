@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from packet_eval.assemble import build_assessment, compute_gaps
-from packet_eval.labels import Label
+from packet_eval.dataset import Label
 from packet_eval.ladder import Ladder
 from packet_eval.packet import Packet
 from packet_eval.schema import (

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from packet_eval.agreement import Record
-from packet_eval.dataset import TWIN_SUFFIX, GoldenDataset
-from packet_eval.labels import DimensionLabel, Label
-from packet_eval.records import record_from_label
+from packet_eval.agreement import Record, record_from_label
+from packet_eval.dataset import TWIN_SUFFIX, DimensionLabel, GoldenDataset, Label
 
 
 def record_to_dict(r: Record) -> dict[str, Any]:

@@ -9,12 +9,12 @@ text and the gold label with its evidence mapped into that text, so gold
 evidence still grounds after the transformation.
 
 ``packet_eval.evaluation.probes_task`` runs them as an inspect task
-(``evals/probes.py``).
+(``inspect eval packet_eval/probes``).
 """
 
 from __future__ import annotations
 
-from packet_eval.labels import Label
+from packet_eval.dataset import Label
 from packet_eval.probes import (
     file_format,
     hidden_text,

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from packet_eval.dataset import DimensionLabel, Label
 from packet_eval.grounding import ground_one
-from packet_eval.labels import DimensionLabel, Label
 
 OffsetMap = Callable[[int, bool], int]
 """Maps an offset of the original text to the new text; the flag says "this is a span start"."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from packet_eval.labels import Label
+from packet_eval.dataset import Label
 from packet_eval.packet import load_packet
 from packet_eval.probes.base import Variant, reground_label
 from packet_eval.probes.render_formats import FORMATS, render

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import re
 
-from packet_eval.labels import Label
+from packet_eval.dataset import Label
 from packet_eval.probes.base import Edit, Variant, apply_edits, derive_seed, remap_label
 
 PROBE = "hidden_text"

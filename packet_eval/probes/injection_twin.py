@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 
-from packet_eval.labels import Label
+from packet_eval.dataset import Label
 from packet_eval.probes.base import Edit, Variant, apply_edits, remap_label
 
 PROBE = "injection"

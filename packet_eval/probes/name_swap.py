@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from packet_eval.labels import Label
+from packet_eval.dataset import Label
 from packet_eval.probes.base import Edit, Variant, apply_edits, derive_seed, remap_label
 
 PROBE = "name_swap"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import re
 
-from packet_eval.labels import Label
+from packet_eval.dataset import Label
 from packet_eval.packet import split_sections
 from packet_eval.probes.base import Edit, Variant, apply_edits, derive_seed, remap_label
 

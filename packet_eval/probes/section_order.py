@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 
-from packet_eval.labels import Label
+from packet_eval.dataset import Label
 from packet_eval.packet import split_sections
 from packet_eval.probes.base import Variant, derive_seed, remap_label
 

@@ -7,11 +7,10 @@ and flag agreement, and end with the disagreements to discuss, largest first.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 from rich.table import Table
 
+from packet_eval.agreement import AgreementReport, DimensionStats
 from packet_eval.ladder import Ladder
 from packet_eval.report.calibration import Calibration, Disagreement
 
@@ -24,37 +23,48 @@ def _num(x: float | None, digits: int = 2) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
-def _ci(pair: list[float] | None, pct: bool = False) -> str:
+def _ci(pair: tuple[float, float] | None, pct: bool = False) -> str:
     if not pair:
         return ""
     return f" (95% CI {_pct(pair[0])}\u2013{_pct(pair[1])})" if pct else \
         f" (95% CI {_num(pair[0])}\u2013{_num(pair[1])})"
 
 
+def _figures(r: AgreementReport | None) -> list[str]:
+    """The headline figures; each reads n/a when nothing was compared."""
+    if r is None:
+        return ["exact level n/a, within one n/a, mean error n/a step(s)",
+                "weighted kappa n/a, kappa n/a, ordinal alpha n/a",
+                "evidence recall n/a, precision n/a (0 calibrator span(s), 0 tool span(s))"]
+    o, ci, ev = r.overall, r.ci, r.evidence
+    return [
+        f"exact level {_pct(o.exact_accuracy)}{_ci(ci.exact_accuracy, True)}, "
+        f"within one {_pct(o.within_one_accuracy)}, "
+        f"mean error {_num(o.mean_absolute_error)} step(s)",
+        f"weighted kappa {_num(o.kappa_quadratic)}{_ci(ci.kappa_quadratic)}, "
+        f"kappa {_num(o.kappa)}, ordinal alpha {_num(o.alpha_ordinal)}",
+        f"evidence recall {_pct(ev.recall)}, precision {_pct(ev.precision)} "
+        f"({ev.gold_spans} calibrator span(s), {ev.pred_spans} tool span(s))",
+    ]
+
+
 def _headline(cal: Calibration) -> list[str]:
-    r: dict[str, Any] = cal.report or {}
-    o, ci = r.get("overall", {}), r.get("ci", {})
-    ev = r.get("evidence", {})
     who = f"calibrator {cal.calibrator}" if cal.calibrator else "the first label of each packet"
     compared = f"{cal.n_compared} packet(s) compared with {who}"
     if cal.labelled_not_assessed:
         compared += f"; {len(cal.labelled_not_assessed)} labelled packet(s) not assessed"
     if cal.assessed_not_labelled:
         compared += f"; {cal.assessed_not_labelled} assessed packet(s) without a label"
-    lines = [
-        compared,
-        f"exact level {_pct(o.get('exact_accuracy'))}{_ci(ci.get('exact_accuracy'), True)}, "
-        f"within one {_pct(o.get('within_one_accuracy'))}, "
-        f"mean error {_num(o.get('mean_absolute_error'))} step(s)",
-        f"weighted kappa {_num(o.get('kappa_quadratic'))}{_ci(ci.get('kappa_quadratic'))}, "
-        f"kappa {_num(o.get('kappa'))}, ordinal alpha {_num(o.get('alpha_ordinal'))}",
-        f"evidence recall {_pct(ev.get('recall'))}, precision {_pct(ev.get('precision'))} "
-        f"({ev.get('gold_spans', 0)} calibrator span(s), {ev.get('pred_spans', 0)} tool span(s))",
-    ]
+    lines = [compared, *_figures(cal.report)]
     if cal.missing_text:
         lines.append(f"{len(cal.missing_text)} packet file(s) not found or changed: their "
                      "calibrator evidence could not be located, so evidence recall reads low")
     return lines
+
+
+def _dimension(r: AgreementReport | None, dimension: str) -> DimensionStats:
+    stats = r.dimensions.per_dimension.get(dimension) if r else None
+    return stats or DimensionStats(n=0, exact_accuracy=None, kappa_quadratic=None)
 
 
 def _dims(d: Disagreement, ladder: Ladder) -> str:
@@ -67,23 +77,21 @@ def render_text(cal: Calibration, ladder: Ladder, console: Console) -> None:
     console.print("[bold]Agreement with the committee's calibrators[/]")
     for line in _headline(cal):
         console.print(f"  {line}", highlight=False)
-    r = cal.report or {}
     table = Table(title="By dimension", title_justify="left")
     for col in ("dimension", "n", "exact", "weighted kappa"):
         table.add_column(col, justify="left" if col == "dimension" else "right")
     for d in ladder.dimensions:
-        s = r.get("dimensions", {}).get("per_dimension", {}).get(d.id, {})
-        table.add_row(d.name, str(s.get("n", 0)), _pct(s.get("exact_accuracy")),
-                      _num(s.get("kappa_quadratic")))
+        s = _dimension(cal.report, d.id)
+        table.add_row(d.name, str(s.n), _pct(s.exact_accuracy), _num(s.kappa_quadratic))
     console.print(table)
-    flags = {f: s for f, s in r.get("flags", {}).items()
-             if s.get("support") or s.get("precision") is not None}
+    flags = {f: s for f, s in (cal.report.flags if cal.report else {}).items()
+             if s.support or s.precision is not None}
     if flags:
         ft = Table(title="Flags", title_justify="left")
         for col in ("flag", "precision", "recall", "F1", "calibrator count"):
             ft.add_column(col, justify="left" if col == "flag" else "right")
-        for f, s in flags.items():
-            ft.add_row(f, _num(s["precision"]), _num(s["recall"]), _num(s["f1"]), str(s["support"]))
+        for f, fs in flags.items():
+            ft.add_row(f, _num(fs.precision), _num(fs.recall), _num(fs.f1), str(fs.support))
         console.print(ft)
     console.print(f"[bold]Disagreements to discuss[/] ({len(cal.disagreements)}; "
                   f"{cal.n_minor} more differ by one step on a dimension only)")
@@ -115,15 +123,13 @@ def _cell(s: str) -> str:
 
 def render_markdown(cal: Calibration, ladder: Ladder) -> str:
     """The comparison as markdown, for meeting notes."""
-    r = cal.report or {}
     lines = ["# Agreement with the committee's calibrators", ""]
     lines += [f"- {line}" for line in _headline(cal)] + [""]
     lines += ["## By dimension", "", "| dimension | n | exact | weighted kappa |",
               "|---|---:|---:|---:|"]
     for d in ladder.dimensions:
-        s = r.get("dimensions", {}).get("per_dimension", {}).get(d.id, {})
-        lines.append(f"| {d.name} | {s.get('n', 0)} | {_pct(s.get('exact_accuracy'))} | "
-                     f"{_num(s.get('kappa_quadratic'))} |")
+        s = _dimension(cal.report, d.id)
+        lines.append(f"| {d.name} | {s.n} | {_pct(s.exact_accuracy)} | {_num(s.kappa_quadratic)} |")
     lines += ["", f"## Disagreements to discuss ({len(cal.disagreements)})", ""]
     if not cal.disagreements:
         lines += ["None: overall levels match and no dimension is two or more steps apart.", ""]

@@ -1,7 +1,7 @@
 """The tool against the committee's own calibrators: agreement metrics and what to discuss.
 
 The metrics are exactly the harness's: labels and Assessments become
-``agreement.Record``s through ``records.py`` and go to
+``agreement.Record``s through ``agreement/records.py`` and go to
 ``agreement.agreement_report`` with the ladder's levels, dimensions and flags,
 so ``packet-eval agreement`` and the eval harness can never disagree on the
 same data. Each packet is compared with one label: the chosen calibrator's, or
@@ -20,10 +20,15 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from packet_eval.agreement import Record, agreement_report
-from packet_eval.labels import Label
+from packet_eval.agreement import (
+    AgreementReport,
+    Record,
+    agreement_report,
+    record_from_assessment,
+    record_from_label,
+)
+from packet_eval.dataset import Label
 from packet_eval.ladder import Ladder
-from packet_eval.records import record_from_assessment, record_from_label
 from packet_eval.schema import Assessment
 
 MAJOR_DIMENSION_STEPS = 2
@@ -70,7 +75,7 @@ class Calibration:
     calibrator: str | None
     n_labelled: int
     n_compared: int
-    report: dict[str, Any] | None
+    report: AgreementReport | None
     disagreements: list[Disagreement]
     n_minor: int = 0
     labelled_not_assessed: list[str] = field(default_factory=list)
@@ -83,6 +88,7 @@ class Calibration:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        out["report"] = self.report.to_dict() if self.report else None
         for key in ("gold_dimensions", "notes", "calibrators", "gold_levels"):
             out.pop(key)
         return out

@@ -209,7 +209,7 @@ def write_committee_report(
     if calibration is not None:
         ctx["dis_ids"] = {d.packet_id for d in calibration.disagreements}
         if calibration.report:
-            cm = calibration.report["overall"]["confusion_matrix"]
+            cm = calibration.report.overall.confusion_matrix
             ctx["cal_cm_max"] = max([n for row in cm.values() for n in row.values()] + [1])
     template = environment().get_template("report_committee.html.j2")
     tmp = target.with_name(target.name + ".tmp")

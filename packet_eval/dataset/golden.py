@@ -3,7 +3,7 @@
 Layout (any directory laid out this way works)::
 
     packets/<packet_id>.<ext>     .md .txt .docx .pdf .html; injection twins as <id>.clean.md
-    labels.jsonl                  one line per (packet, calibrator), see labels.py
+    labels.jsonl                  one line per (packet, calibrator), see dataset/labels.py
     splits.json                   {"dev": [...], "test": [...]}
     meta.jsonl                    optional: style, tags, evidence_position per packet
 
@@ -21,8 +21,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from packet_eval.dataset.labels import Label, Problem, parse_labels
 from packet_eval.errors import DatasetError, PacketEvalError
-from packet_eval.labels import Label, Problem, parse_labels
 from packet_eval.ladder import Ladder
 from packet_eval.packet import SUPPORTED_SUFFIXES, Packet, load_packet, packet_id_for
 
