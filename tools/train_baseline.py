@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from packet_eval.agreement import SpanCounts, cohen_kappa, evidence_span_counts, label_spans
+from packet_eval.agreement import SpanCounts, cohen_kappa, evidence_span_counts
+from packet_eval.agreement.records import label_spans
 from packet_eval.dataset import load_dataset
 from packet_eval.extractors import baseline
 from packet_eval.extractors.features import LEVEL, RELEVANCE
