@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]?\s+(?=[\"'\u201c\u2018(]?[A-Z0-9\u00c0-\u024f])")
+# Markdown emphasis may close a sentence ("**Quality.** Before launch ..."): the
+# same words rendered to docx or pdf lose the asterisks, and must split the same.
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\*{1,3}|_{1,3})?[\"'\u201d\u2019)]?\s+"
+                           r"(?=(?:\*{1,3}|_{1,3})?[\"'\u201c\u2018(]?[A-Z0-9\u00c0-\u024f])")
 _LEAD = re.compile(r"^\s*(?:[-*+>]\s+|\d+[.)]\s+|\|\s*|#{1,6}\s+|\[\^?\w+\]:\s*)*")
 _TRAIL = re.compile(r"[\s|]+$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")

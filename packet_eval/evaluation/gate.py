@@ -124,7 +124,8 @@ def run_gate(log_path: str | Path, thresholds_path: str | Path,
         result.failures.append("the eval scored no samples")
         return result
     config = _load_toml(Path(thresholds_path))
-    floors: dict[str, float] = config.get(s.extractor, {})
+    # A dataset may have its own floors ("baseline/fresh"); else the extractor's apply.
+    floors: dict[str, float] = config.get(f"{s.extractor}/{s.dataset}", config.get(s.extractor, {}))
     if not floors:
         result.failures.append(f"no thresholds for extractor {s.extractor!r} in {thresholds_path}")
     tolerance: dict[str, float] = config.get("tolerance", {})

@@ -57,6 +57,17 @@ _PAST = re.compile(r"[a-z]+ed|built|wrote|led|ran|set|made|cut|found|drove|took|
                    r"owns?|leads?|designs?|builds?|defines?|mentors?|runs?|writes?|sets?")
 
 
+# Markup a docx or pdf rendering of the same words would not have.
+_EMPHASIS = re.compile(r"\*{1,3}|(?<![\w])_{1,3}|_{1,3}(?![\w])|`")
+
+
+def is_list(neutral_text: str) -> bool:
+    """A run of names ("Python, Kafka, dbt and Pinecone") is an inventory, not a behaviour."""
+    words = neutral_text.split()
+    names = sum(w.strip(",.;:") == NAME for w in words)
+    return neutral_text.count(",") >= 5 or (names >= 4 and names >= 0.3 * len(words))
+
+
 def vocabulary(text: str) -> frozenset[str]:
     """Every word the text uses in lower case (the test for 'is this capitalised word a name')."""
     return frozenset(w for w in _WORD.findall(text) if w.islower())
@@ -72,7 +83,7 @@ def _stem(w: str) -> str:
 def neutral(s: str, known: frozenset[str]) -> str:
     """``s`` lower-cased, with pronouns unified and unknown capitalised words as ``someone``."""
     known_stems = {_stem(k) for k in known}
-    s = _PUFFERY.sub("", s)
+    s = _EMPHASIS.sub("", _PUFFERY.sub("", s))
 
     def word(m: re.Match[str]) -> str:
         w = m.group(0)
@@ -187,6 +198,8 @@ SIGNALS: list[tuple[str, re.Pattern[str]]] = [
                      r"write-?up", r"proposal", r"runbook")),
 ]
 SIGNAL_NAMES = [name for name, _ in SIGNALS]
+_ACT = re.compile("|".join(p.pattern for name, p in SIGNALS
+                           if name in ("own", "build", "implement", "diagnose", "measure", "mentor")), _I)
 
 
 @dataclass(frozen=True)
@@ -235,9 +248,11 @@ def voice(neutral_sentences: list[str]) -> str:
     person but a gendered nominee or a named subject doing things is a
     nomination; a text with neither (an essay, a job advert) describes nobody.
     """
-    first = sum(bool(_FIRST_PERSON.search(s)) for s in neutral_sentences)
-    nominee = sum(bool(_NOMINEE.search(s) or _NAME_START.match(s)) for s in neutral_sentences)
-    verbs = sum(bool(_VERB_START.match(s) and not _GROUP_START.match(s)) for s in neutral_sentences)
+    # Only sentences that report an act count: "I love what I do" describes nobody's work.
+    acts = [s for s in neutral_sentences if _ACT.search(s)]
+    first = sum(bool(_FIRST_PERSON.search(s)) for s in acts)
+    nominee = sum(bool(_NOMINEE.search(s) or _NAME_START.match(s)) for s in acts)
+    verbs = sum(bool(_VERB_START.match(s) and not _GROUP_START.match(s)) for s in acts)
     if first >= 2 or (first >= 1 and nominee == 0):
         return "first_person"
     if nominee >= 2:
