@@ -451,7 +451,7 @@ async def run_batch(
         from packet_eval.providers import parse_model
 
         spec = parse_model(chosen, base_url=base_url, injected=True)
-        if batch_api and spec.provider not in ("openai", "anthropic"):
+        if batch_api and not spec.info.batch_api:
             raise ConfigError(f"--batch-api needs an openai/* or anthropic/* model, not {chosen}; "
                               "for a vLLM or other OpenAI-compatible server use --base-url "
                               "with a higher --concurrency")
@@ -473,7 +473,7 @@ async def run_batch(
                           ".md .markdown .txt .docx .pdf .html .htm)")
 
     from packet_eval.extractors.llm import LLMOptions
-    from packet_eval.pricing import BATCH_DISCOUNT
+    from packet_eval.providers.pricing import BATCH_DISCOUNT
 
     model_id = str(spec) if spec is not None else BASELINE
     summary = BatchSummary(out_dir=str(out.path), model=model_id, ladder=f"{lad.id} {lad.version}",
@@ -541,11 +541,11 @@ async def run_batch(
         run.errors = DurableAppender(out.errors)
         signals = _install_sigint(run)
         if is_llm and spec is not None:
-            from packet_eval.throttle import AdaptiveLimiter, shared_client
+            from packet_eval.providers import AdaptiveLimiter, adapter_for
 
             run.limiter = AdaptiveLimiter(concurrency)
-            run.client = shared_client(spec, base_url, limiter=run.limiter,
-                                       timeout_s=opts.timeout_s)
+            run.client = adapter_for(spec).client(spec, base_url, limiter=run.limiter,
+                                                  timeout_s=opts.timeout_s)
         if pipelined:
             await run.run_pool(_pipeline(run, scanning, jobs))
         else:

@@ -52,9 +52,9 @@ from packet_eval.extractors.llm import (
 )
 from packet_eval.extractors.llm_schema import ExtractionAnswer
 from packet_eval.packet import Packet, load_packet
-from packet_eval.pricing import cost_usd
 from packet_eval.prompts import prompt_version
 from packet_eval.providers import ModelSpec
+from packet_eval.providers.pricing import cost_usd
 from packet_eval.redact import Redactor
 from packet_eval.schema import ExtractorInfo, Usage
 from packet_eval.store import now_utc
@@ -172,13 +172,11 @@ class _Provider:
     name = ""
 
     def __init__(self, client: Any, spec: ModelSpec, opts: Any) -> None:
-        from instructor.mode import Mode
-        from instructor.utils import Provider
+        from packet_eval.providers import adapter_for
 
         self.client, self.spec, self.opts = client, spec, opts
-        anthropic = spec.wire == "anthropic"
-        self.mode = Mode.ANTHROPIC_TOOLS if anthropic else Mode.TOOLS
-        self.provider = Provider.ANTHROPIC if anthropic else Provider.OPENAI
+        self.wire = adapter_for(spec)
+        self.mode, self.provider = self.wire.batch_mode()
 
     def body(self, messages: list[dict[str, Any]], tail: list[dict[str, Any]],
              max_tokens: int) -> dict[str, Any]:
@@ -192,7 +190,7 @@ class _Provider:
         from instructor.processing.response import handle_response_model
 
         # As live: temperature goes only to the OpenAI wire (see extractors/llm.py).
-        sampling = {"temperature": self.opts.temperature} if self.spec.wire == "openai" else {}
+        sampling = self.wire.sampling(self.opts.temperature)
         with warnings.catch_warnings():
             # The live client uses the same (deprecated in instructor 2) Anthropic tools mode.
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -524,7 +522,7 @@ class BatchRunner:
             again.extend(self._fresh(job, state))
 
     def _fall_back(self, state: PacketState) -> None:
-        from packet_eval.pricing import BATCH_DISCOUNT
+        from packet_eval.providers.pricing import BATCH_DISCOUNT
 
         state.live = True
         if state.handed_over:

@@ -64,7 +64,7 @@ def check_before_run(max_usd: float | None, estimate_usd: float, *, uncached: in
         return
     if not priced:
         raise BudgetExceeded(
-            f"--max-cost: {model} has no price in packet_eval/pricing.py, so spend cannot be "
+            f"--max-cost: {model} has no price in packet_eval/providers/pricing.py, so spend cannot be "
             "checked; add its prices there or run without --max-cost")
     if estimate_usd > max_usd and cached == 0:
         how = " with the Batch API discount" if batch_discount else ""

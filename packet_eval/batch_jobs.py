@@ -152,7 +152,7 @@ def make_estimator(model: str, ladder: Ladder, *, llm: bool, token_budget: int) 
     from packet_eval.chunking import Chunk
     from packet_eval.extractors.llm import _messages
     from packet_eval.packet import packet_from_text
-    from packet_eval.pricing import price_for
+    from packet_eval.providers.pricing import price_for
 
     # The real prompt, rendered once around an empty-ish packet, measures the fixed overhead.
     probe = packet_from_text("x", "probe", "probe")

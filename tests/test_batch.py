@@ -31,11 +31,11 @@ from packet_eval.errors import BudgetExceeded, ConfigError
 from packet_eval.labels import parse_labels
 from packet_eval.ladder import load_ladder
 from packet_eval.packet import load_packet
-from packet_eval.pricing import cost_usd
 from packet_eval.providers import RetryPolicy
+from packet_eval.providers.pricing import cost_usd
+from packet_eval.providers.throttle import AdaptiveLimiter
 from packet_eval.records import record_from_assessment, record_from_label
 from packet_eval.schema import Assessment
-from packet_eval.throttle import AdaptiveLimiter
 from tests.fakes.llm_server import FakeLLMServer, handler, status
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -463,14 +463,16 @@ async def test_unknown_model_string_is_a_config_error(srv, packet, model):
 
 
 async def test_created_client_is_closed_but_an_injected_one_is_not(srv, packet, monkeypatch):
+    from packet_eval.providers.wire import Wire
+
     made: list[Any] = []
-    real = llm.make_raw_client
+    real = Wire.client
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         made.append(real(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr(llm, "make_raw_client", spy)
+    monkeypatch.setattr(Wire, "client", spy)
     srv.script([reply(grounded_answer()), status(500)])
     await run(srv, "openai", packet)
     with pytest.raises(ProviderError):

@@ -27,19 +27,20 @@ from packet_eval.errors import ProviderError
 from packet_eval.extractors.llm_schema import GROUNDING, ExtractionAnswer
 from packet_eval.ladder import NONE, Ladder
 from packet_eval.packet import Packet
-from packet_eval.pricing import cost_usd
 from packet_eval.prompts import prompt_version, render
 from packet_eval.providers import (
     ModelSpec,
     RateGate,
     RetryPolicy,
+    adapter_for,
     describe,
-    instructor_client,
     is_retryable,
-    make_raw_client,
     parse_model,
     root_cause,
 )
+from packet_eval.providers.failures import is_incomplete_output, is_invalid_answer, status_of
+from packet_eval.providers.pricing import cost_usd
+from packet_eval.providers.spec import endpoint
 from packet_eval.redact import Redactor
 from packet_eval.schema import Assessment, Evidence, ExtractorInfo, FlagFinding, Usage
 from packet_eval.store import Store
@@ -98,9 +99,8 @@ def should_redact(spec: ModelSpec, base_url: str | None, requested: bool | None)
     """Redact unless told otherwise, or unless the endpoint is on this machine."""
     if requested is not None:
         return requested
-    if spec.provider == "ollama" and base_url is None:
-        return False
-    host = urlparse(base_url).hostname if base_url else None
+    url = endpoint(spec, base_url)
+    host = urlparse(url).hostname if url else None
     return not (host and (host in ("localhost", "::1") or host.startswith("127.")))
 
 
@@ -137,7 +137,7 @@ async def _ask(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Packet, chunk:
     def wait(state: Any) -> float:
         exc = state.outcome.exception() if state.outcome else None
         seconds = policy.backoff(state.attempt_number, exc) if exc else 0.0
-        if exc is not None and getattr(root_cause(exc), "status_code", None) == 429 and opts.gate:
+        if exc is not None and status_of(exc) == 429 and opts.gate:
             opts.gate.throttle(seconds)
         # tenacity computes the wait before it checks the stop condition.
         will_retry = (state.attempt_number < policy.max_attempts
@@ -164,7 +164,7 @@ async def _ask(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Packet, chunk:
                             raw, spec, ladder, packet, chunk, messages, max_tokens, opts, store,
                             tally, rhash, transport_attempt, redactor)
                     except Exception as exc:  # noqa: BLE001 - classified just below
-                        if type(exc).__name__ != "IncompleteOutputException":
+                        if not is_incomplete_output(exc):
                             raise
                         if max_tokens >= MAX_TOKENS_CAP:
                             raise ProviderError(
@@ -175,9 +175,8 @@ async def _ask(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Packet, chunk:
     except ProviderError:
         raise
     except Exception as exc:
-        cause = root_cause(exc)
-        if type(cause).__name__ in ("ValidationError", "JSONDecodeError", "ResponseParsingError",
-                                    "ValueError"):
+        if is_invalid_answer(exc):
+            cause = root_cause(exc)
             raise ProviderError(
                 f"{spec}: no valid structured answer for {packet.packet_id} after "
                 f"{opts.max_reasks + 1} attempts: {' '.join(str(cause).split())[:200]}") from None
@@ -194,7 +193,8 @@ async def _instructor_call(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Pa
         "flags": ladder.flag_ids, "hint": chunk.start, "attempt": 0,
         "max_attempts": opts.max_reasks + 1, "dropped": 0,
         "restore": redactor.restore if redactor is not None else None}
-    client = instructor_client(raw, spec.wire, opts.mode)
+    wire = adapter_for(spec)
+    client = wire.instructor_client(raw, opts.mode)
     started: list[float] = []
     row: dict[str, Any] = {"model": str(spec), "prompt_version": prompt_version(),
                            "ladder_sha256": ladder.sha256, "packet_sha256": packet.sha256,
@@ -232,14 +232,12 @@ async def _instructor_call(raw: Any, spec: ModelSpec, ladder: Ladder, packet: Pa
     client.on("completion:kwargs", on_kwargs)
     client.on("completion:response", on_response)
     client.on("completion:error", on_error)
-    # anthropic>=2 removed sampling parameters (its API version rejects them), so
-    # temperature goes only to the OpenAI wire.
-    sampling = {"temperature": opts.temperature} if spec.wire == "openai" else {}
+    request: dict[str, Any] = {"model": spec.name, "messages": messages,
+                               "max_tokens": max_tokens, **wire.sampling(opts.temperature)}
     token = GROUNDING.set(ctx)  # never instructor's context=: that would template the packet
     try:
-        answer = await client.create(
-            model=spec.name, messages=messages, response_model=ExtractionAnswer,
-            max_retries=opts.max_reasks, max_tokens=max_tokens, **sampling)
+        answer = await client.create(response_model=ExtractionAnswer,
+                                     max_retries=opts.max_reasks, **request)
     finally:
         GROUNDING.reset(token)
     tally.validation_retries += max(0, ctx["attempt"] - 1)
@@ -296,7 +294,8 @@ async def extract(packet: Packet, ladder: Ladder, model: str, *, target_level: s
         cached = store.get_cached(rhash)
         if cached is not None:
             return _from_cache(cached, ladder, packet, target_level)
-    raw = client if client is not None else make_raw_client(spec, base_url, opts.timeout_s)
+    raw = client if client is not None else adapter_for(spec).client(spec, base_url,
+                                                                     timeout_s=opts.timeout_s)
     chunks = chunk_packet(packet, opts.token_budget)
     redactor = Redactor.for_text(packet.text, opts.redact_names) if opts.redact else None
     tally = _Tally()

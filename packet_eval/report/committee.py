@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from packet_eval.ladder import Ladder
-from packet_eval.pricing import BATCH_DISCOUNT, UPDATED
+from packet_eval.providers.pricing import BATCH_DISCOUNT, UPDATED
 from packet_eval.render.html import environment, view_model
 from packet_eval.report.calibration import Calibration
 from packet_eval.schema import Assessment
