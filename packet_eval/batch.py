@@ -43,14 +43,15 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from packet_eval.batch_cost import Budget, check_before_run, logged_cost
-from packet_eval.batch_io import DurableAppender, LoadedResults, OutDir, ResultRef, RunKey, now_utc
+from packet_eval.batch_cost import Budget, check_before_run
+from packet_eval.batch_io import DurableAppender, LoadedResults, OutDir, ResultRef, RunKey
 from packet_eval.batch_jobs import Job, expand_paths, make_estimator, read_targets, scan
 from packet_eval.errors import ConfigError, DatasetError, PacketEvalError
 from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.packet import Packet, load_packet
 from packet_eval.providers import RateGate, RetryPolicy
 from packet_eval.schema import Assessment
+from packet_eval.store import Store, now_utc
 
 EXIT_OK, EXIT_FAILED, EXIT_STOPPED, EXIT_INTERRUPTED = 0, 1, 3, 130
 
@@ -240,9 +241,7 @@ class _Run:
             redact=self.llm_opts.redact if self.llm_opts is not None else None)
 
     async def one(self, job: Job, reserved: float) -> None:
-        from packet_eval.store import now_utc as store_now  # the call log's own clock format
-
-        started = store_now()
+        started = now_utc()
         try:
             packet = await self.load(job)
             a = await self.assess(job, packet)
@@ -271,7 +270,7 @@ class _Run:
         stub = Packet(stub.packet_id, stub.text, stub.source, stub.format, job.key.packet_sha256)
         spec = parse_model(self.llm_model, base_url=self.base_url, injected=True)
         rhash = request_hash(spec, self.ladder, stub, self.llm_opts)
-        return logged_cost(self.store.path, rhash, since)
+        return self.store.logged_cost(rhash, since)
 
     async def run_pool(self, jobs: Iterable[Job] | AsyncIterator[Job]) -> None:
         """Assess ``jobs`` with ``concurrency`` workers until done, stopped or out of budget.
@@ -479,8 +478,6 @@ async def run_batch(
     summary = BatchSummary(out_dir=str(out.path), model=model_id, ladder=f"{lad.id} {lad.version}",
                            max_cost_usd=max_cost_usd)
     if is_llm and store is None:
-        from packet_eval.store import Store
-
         store = Store()
     out.lock()
     bar: _Progress | None = None

@@ -29,17 +29,14 @@ import asyncio
 import dataclasses
 import io
 import json
-import sqlite3
 import time
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from ulid import ULID
 
 from packet_eval.batch_jobs import Job
 from packet_eval.extractors.llm import (
@@ -57,7 +54,6 @@ from packet_eval.providers import ModelSpec
 from packet_eval.providers.pricing import cost_usd
 from packet_eval.redact import Redactor
 from packet_eval.schema import ExtractorInfo, Usage
-from packet_eval.store import now_utc
 
 if TYPE_CHECKING:
     from packet_eval.batch import _Run
@@ -67,39 +63,6 @@ MAX_REQUESTS_PER_BATCH = 5000  # well under both providers' limits (50k / 100k)
 MAX_BYTES_PER_BATCH = 100_000_000  # OpenAI's input file limit is 200 MB
 REASK = "Validation Error found:\n{error}\nRecall the function correctly, fix the errors"
 OPENAI_DONE = {"completed", "failed", "expired", "cancelled"}
-
-
-# ---------------------------------------------------------------------------- ledger
-
-
-class BatchLedger:
-    """The store's ``batches`` table: provider batches of a run directory, across processes."""
-
-    def __init__(self, store_path: Path) -> None:
-        self._db = sqlite3.connect(store_path, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-
-    def add(self, provider: str, provider_batch_id: str, out_dir: str, request: dict[str, Any]
-            ) -> str:
-        row_id = str(ULID())
-        self._db.execute(
-            "INSERT INTO batches (id, datetime_utc, provider, provider_batch_id, out_dir, status, "
-            "request_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (row_id, now_utc(), provider, provider_batch_id, out_dir, "submitted",
-             json.dumps(request)))
-        return row_id
-
-    def pending(self, provider: str, out_dir: str) -> list[tuple[str, str, dict[str, Any]]]:
-        rows = self._db.execute(
-            "SELECT id, provider_batch_id, request_json FROM batches WHERE provider = ? AND "
-            "out_dir = ? AND status != 'collected' ORDER BY id", (provider, out_dir)).fetchall()
-        return [(r[0], r[1], json.loads(r[2] or "{}")) for r in rows]
-
-    def set_status(self, row_id: str, status: str) -> None:
-        self._db.execute("UPDATE batches SET status = ? WHERE id = ?", (status, row_id))
-
-    def close(self) -> None:
-        self._db.close()
 
 
 # ---------------------------------------------------------------------------- requests
@@ -346,7 +309,7 @@ class BatchRunner:
         self.opts = dataclasses.replace(run.llm_opts, store=run.store)
         self.api: _Provider = (AnthropicBatches if spec.provider == "anthropic" else
                                OpenAIBatches)(run.client, spec, self.opts)
-        self.ledger = BatchLedger(run.store.path)
+        self.store = run.store
         self.out_dir = str(run.out.path.resolve())
         self.poll_interval_s = poll_interval_s
         self.states: dict[str, PacketState] = {}
@@ -429,7 +392,7 @@ class BatchRunner:
                                         {"packet_eval_out": self.out_dir[-500:]})
             request = {"model": str(self.spec), "ladder_sha256": self.ladder.sha256,
                        "items": {r.custom_id: r.item() for r, _ in group}}
-            row = self.ledger.add(self.api.name, bid, self.out_dir, request)
+            row = self.store.add_batch(self.api.name, bid, self.out_dir, request)
             self.stats["batches"] += 1
             self.stats["requests"] += len(group)
             self.stats["batch_ids"].append(bid)
@@ -568,7 +531,8 @@ class BatchRunner:
         from packet_eval.chunking import chunk_packet
 
         found = []
-        for row, bid, request in self.ledger.pending(self.api.name, self.out_dir):
+        for pending in self.store.pending_batches(self.api.name, self.out_dir):
+            row, bid, request = pending.row_id, pending.provider_batch_id, pending.request
             mine = (request.get("model"), request.get("ladder_sha256"))
             if mine != (str(self.spec), self.ladder.sha256):
                 continue  # another model's batch: leave it for a run with that model
@@ -633,7 +597,7 @@ class BatchRunner:
                     still.append((row, bid, reqs))
                     continue
                 again = await self._collect(bid, reqs)
-                self.ledger.set_status(row, "collected")
+                self.store.set_batch_status(row, "collected")
                 if again:
                     still += await self._submit(again)
             in_flight = still
@@ -658,4 +622,3 @@ async def run_provider_batches(run: _Run, spec: ModelSpec, jobs: list[Job], *,
         return await runner.run_all(jobs)
     finally:
         run.summary.batch_api = {k: v for k, v in runner.stats.items()}
-        runner.ledger.close()

@@ -11,14 +11,12 @@ ceiling. Expected costs are the estimates scaled by how far actual spend has run
 above estimates so far (never scaled down), so a model that answers longer than
 estimated makes the check stricter as the run goes. When a packet may not start,
 no further packet starts, in-flight ones finish, and the run records why it stopped.
-Failed packets count what their calls cost, read from the call log.
+Failed packets count what their calls cost, read from the call log (``Store.logged_cost``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
 from packet_eval.errors import BudgetExceeded
 
@@ -72,17 +70,3 @@ def check_before_run(max_usd: float | None, estimate_usd: float, *, uncached: in
             f"estimated cost ${estimate_usd:.2f}{how} for {uncached} packet(s) exceeds --max-cost "
             f"${max_usd:.2f}; raise --max-cost, assess fewer packets"
             + ("" if batch_discount else ", or use --batch-api (about half price)"))
-
-
-def logged_cost(store_path: Path, request_hash: str, since_utc: str) -> float:
-    """What the call log says calls for ``request_hash`` cost since ``since_utc``."""
-    try:
-        db = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True, timeout=5)
-        try:
-            row = db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE request_hash = ? "
-                             "AND datetime_utc >= ?", (request_hash, since_utc)).fetchone()
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0.0
-    return float(row[0] or 0.0)

@@ -24,7 +24,6 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +78,6 @@ class LoadedResults:
     repaired_bytes: int = 0
     duplicates: int = 0
     unreadable_lines: list[int] = field(default_factory=list)
-
-
-def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _fsync_dir(path: Path) -> None:

@@ -442,11 +442,9 @@ def test_the_batch_api_path(model, srv, tmp_path):
     again = asyncio.run(run_batch([folder / "cand-001.md"], tmp_path / "live", model=model,
                                   base_url=url, progress=False))
     assert again.cached == 1 and srv.calls == 0
-    from packet_eval.batch_api import BatchLedger
     from packet_eval.store import Store
 
-    ledger = BatchLedger(Store().path)
-    assert ledger.pending(wire, str((tmp_path / "run").resolve())) == []
+    assert Store().pending_batches(wire, str((tmp_path / "run").resolve())) == []
 
 
 def test_batches_survive_the_process_and_a_rerun_collects_them(tmp_path):
