@@ -261,7 +261,7 @@ class _Run:
     def _failed_cost(self, job: Job, since: str) -> float:
         if self.llm_model is None or self.store is None or job.key.packet_sha256 is None:
             return 0.0
-        from packet_eval.extractors.llm import request_hash
+        from packet_eval.extractors.request import request_hash
         from packet_eval.packet import packet_from_text
         from packet_eval.providers import parse_model
 
@@ -471,7 +471,7 @@ async def run_batch(
         raise ConfigError("no packet files found (looked for "
                           ".md .markdown .txt .docx .pdf .html .htm)")
 
-    from packet_eval.extractors.llm import LLMOptions
+    from packet_eval.extractors.request import LLMOptions
     from packet_eval.providers.pricing import BATCH_DISCOUNT
 
     model_id = str(spec) if spec is not None else BASELINE
@@ -495,14 +495,14 @@ async def run_batch(
                                  "the first of each is used")
         opts = LLMOptions(use_cache=use_cache)
         if spec is not None:
-            from packet_eval.extractors.llm import should_redact
+            from packet_eval.extractors.request import should_redact
 
             # Resolved as the live extractor resolves it, so cache keys match its own.
             opts.redact = should_redact(spec, base_url, redact)
         estimator = make_estimator(model_id, lad, llm=is_llm, token_budget=opts.token_budget)
         is_cached = None
         if is_llm and use_cache and spec is not None:
-            from packet_eval.extractors.llm import request_hash
+            from packet_eval.extractors.request import request_hash
 
             def is_cached(packet: Packet) -> bool:
                 return store.get_cached(request_hash(spec, lad, packet, opts)) is not None

@@ -39,21 +39,23 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from packet_eval.batch_jobs import Job
-from packet_eval.extractors.llm import (
+from packet_eval.extractors.chunking import chunk_packet
+from packet_eval.extractors.llm_schema import ExtractionAnswer, GroundingContext
+from packet_eval.extractors.prompts import prompt_version
+from packet_eval.extractors.request import (
     DEFAULT_MAX_TOKENS,
     MAX_TOKENS_CAP,
-    NAME,
-    _merge,
-    _messages,
+    UsageTally,
+    build_messages,
+    finish_assessment,
+    grounding_context,
     request_hash,
+    validate_answer,
 )
-from packet_eval.extractors.llm_schema import ExtractionAnswer
 from packet_eval.packet import Packet, load_packet
-from packet_eval.prompts import prompt_version
 from packet_eval.providers import ModelSpec
 from packet_eval.providers.pricing import cost_usd
 from packet_eval.redact import Redactor
-from packet_eval.schema import ExtractorInfo, Usage
 
 if TYPE_CHECKING:
     from packet_eval.batch import _Run
@@ -106,12 +108,7 @@ class PacketState:
     n_chunks: int
     answers: dict[int, ExtractionAnswer] = field(default_factory=dict)
     outstanding: set[int] = field(default_factory=set)
-    calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost: float = 0.0
-    validation_retries: int = 0
-    dropped: int = 0
+    tally: UsageTally = field(default_factory=UsageTally)
     reserved: float = 0.0
     live: bool = False  # batches gave up on it: live calls finish it
     handed_over: bool = False
@@ -325,25 +322,17 @@ class BatchRunner:
         # Anthropic allows [a-zA-Z0-9_-]{1,64}; the ledger maps ids back to packets.
         return f"{job.key.digest[:24]}-c{chunk}-{int(time.time())}-{self.serial}"
 
-    def _context(self, req: Req) -> dict[str, Any]:
-        """The validation context the live path passes instructor (extractors/llm.py)."""
-        from packet_eval.chunking import chunk_packet
-
+    def _context(self, req: Req) -> GroundingContext:
+        """The validation context the live path grounds answers against."""
         packet = _packet(str(req.job.path))
         chunk = chunk_packet(packet, self.opts.token_budget)[req.chunk]
-        redactor = self._redactor_for(req.job)
-        return {"text": packet.text, "scale": self.ladder.scale,
-                "dimensions": self.ladder.dimension_ids, "flags": self.ladder.flag_ids,
-                "hint": chunk.start, "attempt": req.attempt,
-                "max_attempts": self.opts.max_reasks + 1, "dropped": 0,
-                "restore": redactor.restore if redactor is not None else None}
+        return grounding_context(self.ladder, packet, chunk, self.opts, self._redactor_for(req.job),
+                                 attempt=req.attempt)
 
     def _body(self, req: Req) -> dict[str, Any]:
-        from packet_eval.chunking import chunk_packet
-
         packet = _packet(str(req.job.path))
         chunks = chunk_packet(packet, self.opts.token_budget)
-        base = _messages(self.ladder, packet, chunks[req.chunk], req.chunk + 1, len(chunks),
+        base = build_messages(self.ladder, packet, chunks[req.chunk], req.chunk + 1, len(chunks),
                          self._redactor_for(req.job))
         return self.api.body(base, req.tail, req.max_tokens)
 
@@ -413,13 +402,12 @@ class BatchRunner:
             request_json={"batch": batch_id, "custom_id": req.custom_id})
 
     def _validate(self, req: Req, args: dict[str, Any]
-                  ) -> tuple[ExtractionAnswer | None, str | None, int]:
-        ctx = self._context(req)
+                  ) -> tuple[ExtractionAnswer | None, str | None]:
         try:
-            answer = ExtractionAnswer.model_validate(args, context=ctx)
+            answer = validate_answer(args, self._context(req))
         except ValidationError as exc:
-            return None, " ".join(str(exc).split())[:2000], 0
-        return answer, None, int(ctx["dropped"])
+            return None, " ".join(str(exc).split())[:2000]
+        return answer, None
 
     async def _collect(self, batch_id: str, reqs: Iterable[Req]) -> list[Req]:
         """Process one ended batch; returns the requests to send again."""
@@ -434,10 +422,7 @@ class BatchRunner:
                 continue
             outcome = outcomes.get(req.custom_id) or Outcome(None, "no result (expired, cancelled)")
             cost = cost_usd(str(self.spec), outcome.input_tokens, outcome.output_tokens, batch=True)
-            state.calls += 1
-            state.input_tokens += outcome.input_tokens
-            state.output_tokens += outcome.output_tokens
-            state.cost += cost
+            state.tally.add_call(outcome.input_tokens, outcome.output_tokens, cost)
             self._log(req, outcome, cost, batch_id)
             if outcome.args is None:
                 if outcome.truncated and req.max_tokens < MAX_TOKENS_CAP:
@@ -448,11 +433,10 @@ class BatchRunner:
                 else:
                     state.live = True
                 continue
-            answer, error, dropped = self._validate(req, outcome.args)
+            answer, error = self._validate(req, outcome.args)
             if answer is not None:
                 state.answers[req.chunk] = answer
-                state.dropped += dropped
-                state.validation_retries += req.attempt - 1
+                state.tally.add_answer(answer, req.attempt)
                 continue
             if req.attempt < self.opts.max_reasks + 1:
                 self.stats["reasked"] += 1
@@ -492,44 +476,28 @@ class BatchRunner:
             return
         state.handed_over = True
         # What the batches spent on it is spent; the live path reserves its own estimate.
-        self.run.budget.settle(state.reserved, 0.0, state.cost)
+        self.run.budget.settle(state.reserved, 0.0, state.tally.cost_usd)
         state.reserved = 0.0
-        self.run.summary.cost_usd += state.cost
+        self.run.summary.cost_usd += state.tally.cost_usd
         job = state.job
         job.est_cost_usd = job.est_cost_usd / BATCH_DISCOUNT  # live calls cost full price
         self.live.append(job)
         self.stats["fell_back"] += 1
 
     async def _finish(self, state: PacketState) -> None:
-        from packet_eval.assemble import build_assessment
-
         job = state.job
         packet = _packet(str(job.path))
         answers = [state.answers[i] for i in range(state.n_chunks)]
-        evidence, claimed, flags = _merge(self.ladder, answers)
-        usage = Usage(calls=state.calls, input_tokens=state.input_tokens,
-                      output_tokens=state.output_tokens, cost_usd=round(state.cost, 6),
-                      cached=False, dropped_ungrounded=state.dropped,
-                      validation_retries=state.validation_retries, transport_retries=0,
-                      chunks=state.n_chunks, token_budget=self.opts.token_budget,
-                      redacted=bool((r := self._redactor_for(job)) is not None and r.applied))
-        a = build_assessment(
-            self.ladder, packet,
-            ExtractorInfo(name=NAME, model=str(self.spec), prompt_version=prompt_version()),
-            evidence, flags, target_level=job.target_level, claimed_levels=claimed, usage=usage)
-        # The same cache entry the live path would write, so later live runs reuse it.
-        self.run.store.put_cached(request_hash(self.spec, self.ladder, packet, self.opts),
-                                  a.model_dump_json(), model=str(self.spec),
-                                  prompt_version=prompt_version(), ladder_sha256=self.ladder.sha256,
-                                  packet_sha256=packet.sha256)
+        # The same Assessment and cache entry as live, so later live runs reuse it.
+        a = finish_assessment(self.spec, self.ladder, packet, self.opts, answers, state.tally,
+                              store=self.run.store, target_level=job.target_level,
+                              redactor=self._redactor_for(job))
         reserved, state.reserved = state.reserved, 0.0
         await self.run.deliver(job, a, reserved)
 
     # ------------------------------------------------------------------ the loop
     def _resume(self, jobs: dict[str, Job]) -> list[tuple[str, str, list[Req]]]:
         """Pending batches of this run directory, with their requests mapped back to jobs."""
-        from packet_eval.chunking import chunk_packet
-
         found = []
         for pending in self.store.pending_batches(self.api.name, self.out_dir):
             row, bid, request = pending.row_id, pending.provider_batch_id, pending.request
@@ -555,8 +523,6 @@ class BatchRunner:
 
     async def run_all(self, jobs: list[Job]) -> list[Job]:
         """Take ``jobs`` through provider batches; returns the ones to finish with live calls."""
-        from packet_eval.chunking import chunk_packet
-
         run = self.run
         by_key = {j.key.digest: j for j in jobs}
         in_flight = self._resume(by_key)

@@ -134,7 +134,7 @@ class Estimator:
         job.chars = len(packet.text)
         if not self.llm:
             return
-        from packet_eval.chunking import chunk_packet
+        from packet_eval.extractors.chunking import chunk_packet
 
         chunks = chunk_packet(packet, self.token_budget)
         job.calls = len(chunks)
@@ -149,14 +149,14 @@ class Estimator:
 def make_estimator(model: str, ladder: Ladder, *, llm: bool, token_budget: int) -> Estimator:
     if not llm:
         return Estimator(model=model, llm=False)
-    from packet_eval.chunking import Chunk
-    from packet_eval.extractors.llm import _messages
+    from packet_eval.extractors.chunking import Chunk
+    from packet_eval.extractors.request import build_messages
     from packet_eval.packet import packet_from_text
     from packet_eval.providers.pricing import price_for
 
     # The real prompt, rendered once around an empty-ish packet, measures the fixed overhead.
     probe = packet_from_text("x", "probe", "probe")
-    messages = _messages(ladder, probe, Chunk(0, 1, 0), 1, 1)
+    messages = build_messages(ladder, probe, Chunk(0, 1, 0), 1, 1)
     system = len(messages[0]["content"])
     user_overhead = len(messages[1]["content"]) - 1
     prices = price_for(model)

@@ -19,10 +19,10 @@ import pytest
 
 from packet_eval.api import assess_async
 from packet_eval.errors import ConfigError, ProviderError
-from packet_eval.extractors import llm
+from packet_eval.extractors import request
+from packet_eval.extractors.prompts import prompt_version
 from packet_eval.ladder import load_ladder
 from packet_eval.packet import Packet, load_packet, packet_from_text
-from packet_eval.prompts import prompt_version
 from packet_eval.providers import RateGate, RetryPolicy
 from packet_eval.store import Store
 from tests.fakes.llm_server import (
@@ -319,7 +319,7 @@ async def test_truncation_retries_with_double_max_tokens(srv, wire, packet):
     srv.script([truncated(grounded_answer()), reply(grounded_answer())])
     a = await run(srv, wire, packet)
     assert [r.json["max_tokens"] for r in srv.model_requests] == [
-        llm.DEFAULT_MAX_TOKENS, 2 * llm.DEFAULT_MAX_TOKENS]
+        request.DEFAULT_MAX_TOKENS, 2 * request.DEFAULT_MAX_TOKENS]
     a.check_grounded(packet.text)
     assert a.dimensions["production_diagnosis"].level == "senior"
 
@@ -330,9 +330,9 @@ async def test_truncation_up_to_the_cap_is_a_clear_error_never_partial(srv, wire
         await run(srv, wire, packet)
     sent = [r.json["max_tokens"] for r in srv.model_requests]
     assert srv.pending == 0
-    assert sent == [4096, 8192, 16384] and sent[-1] == llm.MAX_TOKENS_CAP
+    assert sent == [4096, 8192, 16384] and sent[-1] == request.MAX_TOKENS_CAP
     msg = str(exc.value)
-    assert one_line(msg) and "cut off" in msg and str(llm.MAX_TOKENS_CAP) in msg
+    assert one_line(msg) and "cut off" in msg and str(request.MAX_TOKENS_CAP) in msg
     # Nothing was cached, so no partial Assessment can be served later either.
     assert cached_rows() == 0
     srv.script([reply(grounded_answer())])
