@@ -149,7 +149,7 @@ def agreement_cmd(
     n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap replicates for the 95% intervals.")] = 1000,
 ) -> None:
     """Agreement of assessments with the committee's labels, and the disagreements to discuss."""
-    from packet_eval.batch_outputs import _packet_text
+    from packet_eval.batch.outdir import packet_text
     from packet_eval.labels import parse_labels
     from packet_eval.ladder import load_ladder
     from packet_eval.report.agreement_text import render_markdown, render_text
@@ -164,7 +164,7 @@ def agreement_cmd(
     labelled = {lb.packet_id for lb in parsed.labels}
     try:
         cal = compare(parsed.labels,
-                      ((a, _packet_text(a.source, a.packet_sha256) if a.packet_id in labelled
+                      ((a, packet_text(a.source, a.packet_sha256) if a.packet_id in labelled
                         else None) for a in found),
                       lad, calibrator=calibrator, n_boot=n_boot)
     except ValueError as exc:

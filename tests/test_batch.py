@@ -24,9 +24,9 @@ from typer.testing import CliRunner
 
 from packet_eval.agreement import agreement_report
 from packet_eval.batch import run_batch
-from packet_eval.batch_cost import Budget
-from packet_eval.batch_io import OutDir, RunKey
-from packet_eval.batch_jobs import expand_paths, read_targets
+from packet_eval.batch.budget import Budget
+from packet_eval.batch.jobs import expand_paths, read_targets
+from packet_eval.batch.outdir import OutDir, RunKey
 from packet_eval.errors import BudgetExceeded, ConfigError
 from packet_eval.labels import parse_labels
 from packet_eval.ladder import load_ladder
@@ -136,7 +136,7 @@ def test_mixed_good_and_bad_inputs_are_isolated_and_listed(srv, tmp_path, monkey
     notes = tmp_path / "notes.rtf"
     notes.write_text("{\\rtf1 an explicitly named unsupported file}")
     # The CLI's default retry policy waits minutes on a server that 500s forever.
-    monkeypatch.setattr("packet_eval.batch.RetryPolicy", lambda: FAST)
+    monkeypatch.setattr("packet_eval.batch.runner.RetryPolicy", lambda: FAST)
     out = tmp_path / "run"
     result = CliRunner().invoke(cli_app(), [
         "assess", str(folder), str(notes), str(tmp_path / "missing.md"), "--out", str(out),

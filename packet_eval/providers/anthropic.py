@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from instructor.mode import Mode
     from instructor.utils import Provider
 
-    from packet_eval.batch.provider_batches.wire import ProviderBatches
+    from packet_eval.batch.provider_batches.client import BatchClient
 
 
 class AnthropicWire(Wire):
@@ -47,7 +47,7 @@ class AnthropicWire(Wire):
         # What the live client's Mode.TOOLS becomes for Anthropic inside instructor.
         return Mode.ANTHROPIC_TOOLS, Provider.ANTHROPIC
 
-    def batch_client(self, client: Any) -> ProviderBatches:
+    def batch_client(self, client: Any) -> BatchClient:
         from packet_eval.batch.provider_batches.anthropic import AnthropicBatches
 
         return AnthropicBatches(client)

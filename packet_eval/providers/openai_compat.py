@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from instructor.mode import Mode
     from instructor.utils import Provider
 
-    from packet_eval.batch.provider_batches.wire import ProviderBatches
+    from packet_eval.batch.provider_batches.client import BatchClient
 
 
 class OpenAICompatible(Wire):
@@ -46,7 +46,7 @@ class OpenAICompatible(Wire):
 
         return Mode.TOOLS, Provider.OPENAI
 
-    def batch_client(self, client: Any) -> ProviderBatches:
+    def batch_client(self, client: Any) -> BatchClient:
         from packet_eval.batch.provider_batches.openai import OpenAIBatches
 
         return OpenAIBatches(client)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from instructor.mode import Mode
     from instructor.utils import Provider
 
-    from packet_eval.batch.provider_batches.wire import ProviderBatches
+    from packet_eval.batch.provider_batches.client import BatchClient
 
     SDKClient = openai.AsyncOpenAI | anthropic.AsyncAnthropic
 
@@ -56,7 +56,7 @@ class Wire(ABC):
         """The instructor mode and provider a batch request is prepared in, as live."""
 
     @abstractmethod
-    def batch_client(self, client: SDKClient) -> ProviderBatches:
+    def batch_client(self, client: SDKClient) -> BatchClient:
         """The provider's Batch API over ``client``."""
 
     def client(self, spec: ModelSpec, base_url: str | None, *, timeout_s: float,

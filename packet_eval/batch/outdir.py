@@ -13,6 +13,9 @@ final line (the one write a SIGKILL can interrupt), and indexes finished results
 ``RunKey`` so a resumed run skips them; duplicate keys, which a correct run never
 writes, are reported and the first line wins. Only small index entries are kept in
 memory; a full Assessment is re-read from its byte offset when a report needs it.
+
+``packet_text`` reads a result's packet back for a report, only if the file is
+unchanged since it was assessed (its sha256 still matches).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packet_eval.errors import ConfigError
+from packet_eval.errors import ConfigError, PacketEvalError
+from packet_eval.packet import load_packet
 
 RESULTS = "assessments.jsonl"
 ERRORS = "errors.jsonl"
@@ -78,6 +82,15 @@ class LoadedResults:
     repaired_bytes: int = 0
     duplicates: int = 0
     unreadable_lines: list[int] = field(default_factory=list)
+
+
+def packet_text(source: str, sha256: str) -> str | None:
+    """The packet's canonical text if its file is still there and unchanged."""
+    try:
+        packet = load_packet(source)
+    except PacketEvalError:
+        return None
+    return packet.text if packet.sha256 == sha256 else None
 
 
 def _fsync_dir(path: Path) -> None:

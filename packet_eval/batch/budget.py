@@ -1,7 +1,7 @@
 """The ``--max-cost`` ceiling: a check before the run and a running check during it.
 
 Before: the estimate for every packet not served from the cache (see
-``batch_jobs.Estimator``) is compared with the ceiling; over it, the run refuses
+``jobs.Estimator``) is compared with the ceiling; over it, the run refuses
 to start unless some packets are cached (those cost nothing, and the running
 check then stops before the ceiling).
 
