@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packet_eval.batch.provider_batches.client import REASK, Outcome
+
+if TYPE_CHECKING:
+    import anthropic
 
 logger = logging.getLogger(__name__)
 
@@ -13,8 +16,8 @@ logger = logging.getLogger(__name__)
 class AnthropicBatches:
     name = "anthropic"
 
-    def __init__(self, client: Any) -> None:
-        self.client = client  # anthropic.AsyncAnthropic
+    def __init__(self, client: anthropic.AsyncAnthropic) -> None:
+        self.client = client
 
     def reask_turns(self, outcome: Outcome, error: str) -> list[dict[str, Any]]:
         # instructor's Anthropic reask: the assistant's tool_use, then a tool_result with the error.
@@ -26,8 +29,9 @@ class AnthropicBatches:
              "is_error": True}]}]
 
     async def submit(self, lines: list[tuple[str, dict[str, Any]]], meta: dict[str, str]) -> str:
-        batch = await self.client.messages.batches.create(
-            requests=[{"custom_id": cid, "params": params} for cid, params in lines])
+        # The params are a Messages request built by instructor, as the live path sends it.
+        requests: list[Any] = [{"custom_id": cid, "params": params} for cid, params in lines]
+        batch = await self.client.messages.batches.create(requests=requests)
         logger.debug("submitted Anthropic batch %s: %d request(s)", batch.id, len(lines))
         return str(batch.id)
 

@@ -5,20 +5,23 @@ from __future__ import annotations
 import io
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from packet_eval.batch.provider_batches.client import REASK, Outcome
 
+if TYPE_CHECKING:
+    import openai
+
 logger = logging.getLogger(__name__)
 DONE = {"completed", "failed", "expired", "cancelled"}
-ENDPOINT = "/v1/chat/completions"
+ENDPOINT: Final[Literal["/v1/chat/completions"]] = "/v1/chat/completions"
 
 
 class OpenAIBatches:
     name = "openai"
 
-    def __init__(self, client: Any) -> None:
-        self.client = client  # openai.AsyncOpenAI
+    def __init__(self, client: openai.AsyncOpenAI) -> None:
+        self.client = client
 
     def reask_turns(self, outcome: Outcome, error: str) -> list[dict[str, Any]]:
         # instructor's reask_tools: the assistant's tool call, then a tool message with the error.
