@@ -44,12 +44,13 @@ os.environ["PACKET_EVAL_HOME"] = tempfile.mkdtemp(prefix="packet-eval-bench-")
 import instructor  # noqa: E402
 import openai  # noqa: E402
 
-from packet_eval.chunking import DEFAULT_TOKEN_BUDGET  # noqa: E402
 from packet_eval.extractors import llm  # noqa: E402
+from packet_eval.extractors.chunking import DEFAULT_TOKEN_BUDGET  # noqa: E402
 from packet_eval.extractors.llm_schema import DimensionAnswer  # noqa: E402
+from packet_eval.extractors.prompts import prompt_version, render  # noqa: E402
+from packet_eval.extractors.request import DEFAULT_MAX_TOKENS  # noqa: E402
 from packet_eval.ladder import Ladder, load_ladder  # noqa: E402
 from packet_eval.packet import Packet, load_packet  # noqa: E402
-from packet_eval.prompts import prompt_version, render  # noqa: E402
 from packet_eval.providers import RetryPolicy  # noqa: E402
 from tests.fakes.llm_server import FakeLLMServer, handler  # noqa: E402
 
@@ -124,7 +125,7 @@ async def run_naive(packet: Packet, ladder: Ladder, client: Any) -> None:
         await client.create(model=MODEL.split("/", 1)[1],
                             messages=naive_messages(ladder, packet, dim_id),
                             response_model=DimensionAnswer, max_retries=0,
-                            max_tokens=llm.DEFAULT_MAX_TOKENS, temperature=0.0)
+                            max_tokens=DEFAULT_MAX_TOKENS, temperature=0.0)
 
 
 # ---------------------------------------------------------------------------- main

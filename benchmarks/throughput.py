@@ -154,7 +154,7 @@ def peak_rss_mb() -> float:
 def memory_child(n: int, url: str, folder: Path, imports_only: bool) -> None:
     """Run in a fresh process: assess n packets (or only import), print JSON with peak RSS."""
     import packet_eval.batch
-    import packet_eval.batch_outputs
+    import packet_eval.batch.outputs
     import packet_eval.report.committee  # noqa: F401  (the same code as a real run)
 
     paths = sorted(folder.glob("*.md"))[:n]

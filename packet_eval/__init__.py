@@ -26,13 +26,12 @@ from packet_eval.schema import Assessment, read_assessments
 
 if TYPE_CHECKING:
     from packet_eval.batch import EXIT_OK, BatchSummary, run_batch
-    from packet_eval.dataset import check_dataset, dataset_stats, load_dataset
+    from packet_eval.dataset import check_dataset, dataset_stats, load_dataset, parse_labels
     from packet_eval.diff import diff_assessments, format_diff, render_diff_text
     from packet_eval.evaluation.gate import compare_markdown as compare_logs_markdown
     from packet_eval.evaluation.gate import gate_markdown, run_gate
     from packet_eval.evaluation.gate import read_summary as read_log_summary
     from packet_eval.evaluation.gate import update_baseline as update_gate_baseline
-    from packet_eval.dataset import parse_labels
     from packet_eval.render import render_html, render_markdown, render_text
     from packet_eval.report.agreement_text import render_markdown as render_agreement_markdown
     from packet_eval.report.agreement_text import render_text as render_agreement_text

@@ -1,4 +1,4 @@
-"""The local SQLite store: one row per LLM call, and the response cache.
+"""The local SQLite store: one row per LLM call, the response cache and the batch ledger.
 
 Modelled on simonw/llm's logs.db: every HTTP call to a provider leaves a row
 (ULID id, ``datetime_utc``, model, prompt version, ladder and packet hashes,
@@ -7,15 +7,24 @@ and an identical request is served from ``cache`` instead of the provider.
 The database runs in WAL mode so readers (``packet-eval log``) never block a
 batch. Migrations are append-only named functions; never edit one that has
 shipped, add a new one.
+
+``Store`` is the only code that runs SQL on this database: the live extractor's
+call rows and cache, provider batches of a run directory (``batches``), and what
+a failed packet's calls cost all go through its methods.
+
+Where it lives: ``PACKET_EVAL_HOME``, then ``$XDG_DATA_HOME/packet-eval``, then
+``~/.local/share/packet-eval``. Tests point ``PACKET_EVAL_HOME`` at a temp dir.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +32,19 @@ from typing import Any
 from ulid import ULID
 
 from packet_eval.errors import ConfigError
-from packet_eval.home import db_path
+
+
+def home_dir() -> Path:
+    explicit = os.environ.get("PACKET_EVAL_HOME")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "packet-eval"
+
+
+def db_path() -> Path:
+    return home_dir() / "logs.db"
 
 
 def _m001_calls(db: sqlite3.Connection) -> None:
@@ -80,7 +101,17 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_calls, _m002_cac
 
 
 def now_utc() -> str:
+    """The one clock format of packet-eval: the call log's, and every ``*_utc`` a run writes."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class PendingBatch:
+    """A provider batch submitted for a run directory and not yet collected."""
+
+    row_id: str
+    provider_batch_id: str
+    request: dict[str, Any]
 
 
 class Store:
@@ -164,6 +195,42 @@ class Store:
                 "ladder_sha256, packet_sha256, assessment_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (request_hash, now_utc(), meta.get("model", ""), meta.get("prompt_version"),
                  meta.get("ladder_sha256"), meta.get("packet_sha256"), assessment_json))
+
+    def logged_cost(self, request_hash: str, since_utc: str) -> float:
+        """What the call log says calls for ``request_hash`` cost since ``since_utc``."""
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE request_hash = ? "
+                    "AND datetime_utc >= ?", (request_hash, since_utc)).fetchone()
+        except sqlite3.Error:
+            return 0.0
+        return float(row[0] or 0.0)
+
+    # ------------------------------------------------------------------ batch ledger
+    def add_batch(self, provider: str, provider_batch_id: str, out_dir: str,
+                  request: dict[str, Any]) -> str:
+        """Record a submitted provider batch of the run in ``out_dir``; returns its row id."""
+        row_id = str(ULID())
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO batches (id, datetime_utc, provider, provider_batch_id, out_dir, "
+                "status, request_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row_id, now_utc(), provider, provider_batch_id, out_dir, "submitted",
+                 json.dumps(request)))
+        return row_id
+
+    def pending_batches(self, provider: str, out_dir: str) -> list[PendingBatch]:
+        """Batches of ``provider`` for ``out_dir`` not yet collected, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, provider_batch_id, request_json FROM batches WHERE provider = ? AND "
+                "out_dir = ? AND status != 'collected' ORDER BY id", (provider, out_dir)).fetchall()
+        return [PendingBatch(r[0], r[1], json.loads(r[2] or "{}")) for r in rows]
+
+    def set_batch_status(self, row_id: str, status: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE batches SET status = ? WHERE id = ?", (status, row_id))
 
     def close(self) -> None:
         with self._lock:

@@ -24,17 +24,17 @@ from typer.testing import CliRunner
 
 from packet_eval.agreement import agreement_report, record_from_assessment, record_from_label
 from packet_eval.batch import run_batch
-from packet_eval.batch_cost import Budget
-from packet_eval.batch_io import OutDir, RunKey
-from packet_eval.batch_jobs import expand_paths, read_targets
+from packet_eval.batch.budget import Budget
+from packet_eval.batch.jobs import expand_paths, read_targets
+from packet_eval.batch.outdir import OutDir, RunKey
 from packet_eval.dataset import parse_labels
 from packet_eval.errors import BudgetExceeded, ConfigError
 from packet_eval.ladder import load_ladder
 from packet_eval.packet import load_packet
-from packet_eval.pricing import cost_usd
 from packet_eval.providers import RetryPolicy
+from packet_eval.providers.pricing import cost_usd
+from packet_eval.providers.throttle import AdaptiveLimiter
 from packet_eval.schema import Assessment
-from packet_eval.throttle import AdaptiveLimiter
 from tests.fakes.llm_server import FakeLLMServer, handler, status
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +133,7 @@ def test_mixed_good_and_bad_inputs_are_isolated_and_listed(srv, tmp_path, monkey
     notes = tmp_path / "notes.rtf"
     notes.write_text("{\\rtf1 an explicitly named unsupported file}")
     # The CLI's default retry policy waits minutes on a server that 500s forever.
-    monkeypatch.setattr("packet_eval.batch.RetryPolicy", lambda: FAST)
+    monkeypatch.setattr("packet_eval.batch.runner.RetryPolicy", lambda: FAST)
     out = tmp_path / "run"
     result = CliRunner().invoke(cli_app(), [
         "assess", str(folder), str(notes), str(tmp_path / "missing.md"), "--out", str(out),
@@ -442,11 +442,9 @@ def test_the_batch_api_path(model, srv, tmp_path):
     again = asyncio.run(run_batch([folder / "cand-001.md"], tmp_path / "live", model=model,
                                   base_url=url, progress=False))
     assert again.cached == 1 and srv.calls == 0
-    from packet_eval.batch_api import BatchLedger
     from packet_eval.store import Store
 
-    ledger = BatchLedger(Store().path)
-    assert ledger.pending(wire, str((tmp_path / "run").resolve())) == []
+    assert Store().pending_batches(wire, str((tmp_path / "run").resolve())) == []
 
 
 def test_batches_survive_the_process_and_a_rerun_collects_them(tmp_path):

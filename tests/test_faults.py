@@ -134,11 +134,11 @@ def test_a_provider_outage_midway_fails_cleanly_and_a_rerun_completes(tmp_path):
 
 
 def test_a_full_disk_is_a_clear_error_and_nothing_half_written_counts(tmp_path, monkeypatch):
-    from packet_eval import batch_io
+    from packet_eval.batch import outdir
 
     paths = write_packets(tmp_path / "cycle", 6)
     out = tmp_path / "run"
-    real_write = batch_io.os.write
+    real_write = outdir.os.write
     writes = {"n": 0}
 
     def full_after_two(fd: int, data: bytes) -> int:
@@ -149,7 +149,7 @@ def test_a_full_disk_is_a_clear_error_and_nothing_half_written_counts(tmp_path, 
         return real_write(fd, data)
 
     full_fds: set[str] = set()
-    real_open = batch_io.os.open
+    real_open = outdir.os.open
 
     def tracking_open(path, flags, *args):  # only results files hit the full disk
         fd = real_open(path, flags, *args)
@@ -157,8 +157,8 @@ def test_a_full_disk_is_a_clear_error_and_nothing_half_written_counts(tmp_path, 
             full_fds.add(str(fd))
         return fd
 
-    monkeypatch.setattr(batch_io.os, "open", tracking_open)
-    monkeypatch.setattr(batch_io.os, "write", full_after_two)
+    monkeypatch.setattr(outdir.os, "open", tracking_open)
+    monkeypatch.setattr(outdir.os, "write", full_after_two)
     from packet_eval.errors import PacketEvalError
 
     with pytest.raises(PacketEvalError) as caught:

@@ -21,10 +21,10 @@ import pytest
 
 from packet_eval.api import assess_async
 from packet_eval.errors import ConfigError, ProviderError
-from packet_eval.extractors import llm
+from packet_eval.extractors import request
+from packet_eval.extractors.prompts import prompt_version
 from packet_eval.ladder import load_ladder
 from packet_eval.packet import Packet, load_packet, packet_from_text
-from packet_eval.prompts import prompt_version
 from packet_eval.providers import RateGate, RetryPolicy
 from packet_eval.store import Store
 from tests.fakes.llm_server import (
@@ -324,7 +324,7 @@ async def test_truncation_retries_with_double_max_tokens(srv, wire, packet):
     srv.script([truncated(grounded_answer()), reply(grounded_answer())])
     a = await run(srv, wire, packet)
     assert [r.json["max_tokens"] for r in srv.model_requests] == [
-        llm.DEFAULT_MAX_TOKENS, 2 * llm.DEFAULT_MAX_TOKENS]
+        request.DEFAULT_MAX_TOKENS, 2 * request.DEFAULT_MAX_TOKENS]
     a.check_grounded(packet.text)
     assert a.dimensions["production_diagnosis"].level == "senior"
 
@@ -335,9 +335,9 @@ async def test_truncation_up_to_the_cap_is_a_clear_error_never_partial(srv, wire
         await run(srv, wire, packet)
     sent = [r.json["max_tokens"] for r in srv.model_requests]
     assert srv.pending == 0
-    assert sent == [4096, 8192, 16384] and sent[-1] == llm.MAX_TOKENS_CAP
+    assert sent == [4096, 8192, 16384] and sent[-1] == request.MAX_TOKENS_CAP
     msg = str(exc.value)
-    assert one_line(msg) and "cut off" in msg and str(llm.MAX_TOKENS_CAP) in msg
+    assert one_line(msg) and "cut off" in msg and str(request.MAX_TOKENS_CAP) in msg
     # Nothing was cached, so no partial Assessment can be served later either.
     assert cached_rows() == 0
     srv.script([reply(grounded_answer())])
@@ -468,14 +468,16 @@ async def test_unknown_model_string_is_a_config_error(srv, packet, model):
 
 
 async def test_created_client_is_closed_but_an_injected_one_is_not(srv, packet, monkeypatch):
+    from packet_eval.providers.wire import Wire
+
     made: list[Any] = []
-    real = llm.make_raw_client
+    real = Wire.client
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         made.append(real(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr(llm, "make_raw_client", spy)
+    monkeypatch.setattr(Wire, "client", spy)
     srv.script([reply(grounded_answer()), status(500)])
     await run(srv, "openai", packet)
     with pytest.raises(ProviderError):

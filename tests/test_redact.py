@@ -8,7 +8,7 @@ import json
 import pytest
 
 import packet_eval
-from packet_eval.extractors.llm import should_redact
+from packet_eval.extractors.request import should_redact
 from packet_eval.ladder import load_ladder
 from packet_eval.packet import packet_from_text
 from packet_eval.providers import ModelSpec

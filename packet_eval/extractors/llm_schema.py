@@ -2,26 +2,50 @@
 
 Field order matters: reasoning comes before evidence and level, so the model
 explains before it rates. The validator reads the canonical packet text and
-the ladder from instructor's validation context. An ungrounded quote, an
-unknown dimension or level raises, and instructor re-asks with that message;
-on the last allowed attempt the validator drops the bad items instead and
-counts them, so nothing ungrounded ever becomes evidence.
+the ladder from a ``GroundingContext``. An ungrounded quote, an unknown
+dimension or level raises, and instructor re-asks with that message; on the
+last allowed attempt the validator drops the bad items instead and counts them
+on the answer (``dropped_ungrounded``), so nothing ungrounded ever becomes evidence.
+The validator only reads the context: what it finds travels on the answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, model_validator
 
 from packet_eval.grounding import Span, ground
 
+
+@dataclass
+class GroundingContext:
+    """What one chunk's answers are grounded against (see ``extractors.request``)."""
+
+    text: str  # the canonical packet text, never the redacted one
+    scale: tuple[str, ...]
+    dimensions: frozenset[str]
+    flags: frozenset[str]
+    hint: int  # where the chunk starts: ties between equal matches go to the nearest
+    max_attempts: int
+    # Quotes of redacted text come back with placeholders: restore, then ground in the original.
+    restore: Callable[[str], str] | None = None
+    attempt: int = 0  # counted by the requester as each attempt goes out
+
+    @property
+    def final(self) -> bool:
+        """The last allowed attempt: drop what does not ground instead of re-asking."""
+        return self.attempt >= self.max_attempts
+
+
 # The grounding data for the answer being validated. It is not passed to instructor as
 # ``context``: instructor would then render every message, packet included, as a Jinja
 # template, so packet text such as "{{ ... }}" would be executed instead of quoted.
 # A ContextVar is per asyncio task, so concurrent extractions never see each other's.
-GROUNDING: ContextVar[dict[str, Any] | None] = ContextVar("packet_eval_grounding", default=None)
+GROUNDING: ContextVar[GroundingContext | None] = ContextVar("packet_eval_grounding", default=None)
 
 
 class EvidenceQuote(BaseModel):
@@ -32,6 +56,11 @@ class EvidenceQuote(BaseModel):
     strength: Literal["strong", "moderate", "weak"]
     attribution: Literal["individual", "team", "unclear"]
     _spans: list[Span] = PrivateAttr(default_factory=list)
+
+    @property
+    def spans(self) -> list[Span]:
+        """Where the quote grounds in the packet (set by validation)."""
+        return self._spans
 
 
 class DimensionAnswer(BaseModel):
@@ -48,26 +77,32 @@ class FlagAnswer(BaseModel):
     rationale: str
     _spans: list[Span] = PrivateAttr(default_factory=list)
 
+    @property
+    def spans(self) -> list[Span]:
+        """Where the quote grounds in the packet (set by validation)."""
+        return self._spans
+
 
 class ExtractionAnswer(BaseModel):
     """Evidence for every dimension of the ladder, and the packet's flags."""
 
     dimensions: list[DimensionAnswer]
     flags: list[FlagAnswer] = Field(default_factory=list)
+    _dropped: int = PrivateAttr(default=0)
+
+    @property
+    def dropped_ungrounded(self) -> int:
+        """Items the last allowed attempt dropped because they did not ground."""
+        return self._dropped
 
     @model_validator(mode="after")
     def _ground(self, info: ValidationInfo) -> ExtractionAnswer:
-        ctx: dict[str, Any] | None = info.context or GROUNDING.get()
-        if not ctx or "text" not in ctx:
+        ctx = info.context if isinstance(info.context, GroundingContext) else GROUNDING.get()
+        if ctx is None:
             return self
-        text: str = ctx["text"]
-        scale: list[str] = ctx["scale"]
-        dims: set[str] = set(ctx["dimensions"])
-        flags: set[str] = set(ctx["flags"])
-        hint: int = ctx.get("hint", 0)
-        # Quotes of redacted text come back with placeholders: restore, then ground in the original.
-        restore = ctx.get("restore") or (lambda q: q)
-        final = ctx.get("attempt", 1) >= ctx.get("max_attempts", 1)
+        text, scale, hint = ctx.text, ctx.scale, ctx.hint
+        dims, flags = ctx.dimensions, ctx.flags
+        restore = ctx.restore or (lambda q: q)
         problems: list[str] = []
         dropped = 0
 
@@ -86,7 +121,7 @@ class ExtractionAnswer(BaseModel):
                 continue
             if dim.level not in scale:
                 problems.append(
-                    f"{dim.dimension}: unknown level {dim.level!r} (use one of {scale})")
+                    f"{dim.dimension}: unknown level {dim.level!r} (use one of {list(scale)})")
                 continue
             kept_ev = []
             for e_i, ev in enumerate(dim.evidence):
@@ -102,11 +137,11 @@ class ExtractionAnswer(BaseModel):
                 problems.append(f"flags[{f_i}]: unknown flag id {fl.flag!r}")
             elif grounded(fl, f"flags[{f_i}] ({fl.flag}) quote"):
                 kept_flags.append(fl)
-        if problems and not final:
+        if problems and not ctx.final:
             raise ValueError(
                 "Fix these and answer again; copy every quote character for character from the "
                 "packet, or remove the item: " + "; ".join(problems))
-        ctx["dropped"] = ctx.get("dropped", 0) + dropped
+        self._dropped = dropped
         self.dimensions = kept_dims
         self.flags = kept_flags
         return self

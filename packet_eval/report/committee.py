@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from packet_eval.ladder import Ladder
-from packet_eval.pricing import BATCH_DISCOUNT, UPDATED
+from packet_eval.providers.pricing import BATCH_DISCOUNT, UPDATED
 from packet_eval.render.html import environment, view_model
 from packet_eval.report.calibration import Calibration
 from packet_eval.schema import Assessment
@@ -182,7 +182,7 @@ def write_committee_report(
         path: where to write report.html.
         ladder: the ladder the run used.
         rows: one summary row per packet (as in summary.csv), in run order; iterated a few
-            times, so pass a re-iterable (a list, or batch_outputs.SummaryRows).
+            times, so pass a re-iterable (a list, or batch.outputs.SummaryRows).
         run: the run's BatchSummary as a dict (model, cost, stop reason, ...).
         drilldowns: (row index, Assessment, packet text or None) for each assessed
             packet, consumed lazily while the file is written.

@@ -19,10 +19,11 @@ TEMPLATES = ("extract_system.md.j2", "extract_user.md.j2")
 
 @lru_cache(maxsize=1)
 def prompts_dir() -> Path:
-    packaged = Path(__file__).parent / "prompts"
+    package = Path(__file__).resolve().parent.parent  # packet_eval/
+    packaged = package / "prompts"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "prompts"
+    return package.parent / "prompts"
 
 
 @lru_cache(maxsize=1)

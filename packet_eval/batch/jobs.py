@@ -16,16 +16,18 @@ out. Re-asks are not in it; the run checks actual spend as it goes.
 from __future__ import annotations
 
 import csv
+import logging
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from packet_eval.batch_io import RunKey
+from packet_eval.batch.outdir import RunKey
 from packet_eval.errors import ConfigError, PacketEvalError
 from packet_eval.ladder import Ladder
 from packet_eval.packet import SUPPORTED_SUFFIXES, Packet, load_packet, packet_id_for
 
+logger = logging.getLogger(__name__)
 OUTPUT_TOKENS_PER_CALL = 2000  # generous: 7 dimensions of reasoning, quotes and rationales
 CHARS_PER_TOKEN = 4
 KEEP_TEXT_CHARS = 50_000_000
@@ -134,7 +136,7 @@ class Estimator:
         job.chars = len(packet.text)
         if not self.llm:
             return
-        from packet_eval.chunking import chunk_packet
+        from packet_eval.extractors.chunking import chunk_packet
 
         chunks = chunk_packet(packet, self.token_budget)
         job.calls = len(chunks)
@@ -149,14 +151,14 @@ class Estimator:
 def make_estimator(model: str, ladder: Ladder, *, llm: bool, token_budget: int) -> Estimator:
     if not llm:
         return Estimator(model=model, llm=False)
-    from packet_eval.chunking import Chunk
-    from packet_eval.extractors.llm import _messages
+    from packet_eval.extractors.chunking import Chunk
+    from packet_eval.extractors.request import build_messages
     from packet_eval.packet import packet_from_text
-    from packet_eval.pricing import price_for
+    from packet_eval.providers.pricing import price_for
 
     # The real prompt, rendered once around an empty-ish packet, measures the fixed overhead.
     probe = packet_from_text("x", "probe", "probe")
-    messages = _messages(ladder, probe, Chunk(0, 1, 0), 1, 1)
+    messages = build_messages(ladder, probe, Chunk(0, 1, 0), 1, 1)
     system = len(messages[0]["content"])
     user_overhead = len(messages[1]["content"]) - 1
     prices = price_for(model)
@@ -181,6 +183,7 @@ def scan(paths: list[Path], *, ladder: Ladder, estimator: Estimator,
             packet = load_packet(path)
         except PacketEvalError as exc:
             key = RunKey(str(path), None, estimator.model, ladder.sha256, target)
+            logger.debug("scanned %s: unreadable (%s)", path, type(exc).__name__)
             yield Job(i, path, packet_id_for(path), target, key, error=str(exc),
                       error_type=type(exc).__name__)
             continue
@@ -192,4 +195,6 @@ def scan(paths: list[Path], *, ladder: Ladder, estimator: Estimator,
         if kept + len(packet.text) <= keep_chars:
             kept += len(packet.text)
             job.packet = packet
+        logger.debug("scanned %s: %d chars, %d call(s), est $%.6f%s", path, job.chars, job.calls,
+                     job.est_cost_usd, " (cached)" if job.cached else "")
         yield job

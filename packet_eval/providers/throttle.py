@@ -1,6 +1,7 @@
-"""One HTTP client for a whole batch run, with a concurrency limit that backs off on 429.
+"""Slowing down together: a gate every worker waits at after a 429, and a concurrency
+limit that backs off on 429 for every HTTP request of a run.
 
-``RateGate`` (providers.py) pauses every worker after a 429. That stops a burst,
+``RateGate`` pauses every worker after a 429. That stops a burst,
 but when the pause ends the same number of requests go out at once and meet the
 same limit again. ``AdaptiveLimiter`` fixes the cause: it caps requests in flight
 and, on a 429, lowers the cap to at most the requests still in flight (an upper
@@ -18,13 +19,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import time
 from collections import deque
 from types import ModuleType
 from typing import Any
 
-from packet_eval.providers import ModelSpec, api_key
-
 DECREASE = 0.75
+
+
+class RateGate:
+    """Shared by all workers of a run: after a 429, everyone waits until it lifts."""
+
+    def __init__(self) -> None:
+        self._resume_at = 0.0
+        self.throttled = 0
+
+    async def wait(self) -> None:
+        delay = self._resume_at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def throttle(self, seconds: float) -> None:
+        self.throttled += 1
+        self._resume_at = max(self._resume_at, time.monotonic() + seconds)
 
 
 class AdaptiveLimiter:
@@ -124,29 +141,14 @@ def throttled_transport(http: ModuleType, limiter: AdaptiveLimiter, inner: Any) 
     return ThrottledTransport()
 
 
-def shared_client(spec: ModelSpec, base_url: str | None, *, limiter: AdaptiveLimiter,
-                  timeout_s: float = 120.0) -> Any:
-    """The provider SDK's async client for a run: SDK retries off, our limiter on every request.
+def throttled_http_client(sdk: ModuleType, limiter: AdaptiveLimiter, timeout_s: float) -> Any:
+    """An HTTP client for ``sdk`` whose every request holds a slot of ``limiter``.
 
-    Raises ConfigError when the provider's key is missing (checked before any work).
+    One such client serves a whole run, so all its workers also share one connection pool.
     """
-    key = api_key(spec, base_url)
-    sdk: Any
-    if spec.wire == "anthropic":
-        import anthropic as sdk
-    else:
-        import openai as sdk
     http = http_module(sdk)
     pool = http.Limits(max_connections=limiter.max_limit + 8,
                        max_keepalive_connections=limiter.max_limit + 8)
     transport = throttled_transport(http, limiter, http.AsyncHTTPTransport(limits=pool))
-    client = http.AsyncClient(transport=transport, timeout=http.Timeout(timeout_s, connect=10.0),
-                              follow_redirects=True)
-    if spec.wire == "anthropic":
-        return sdk.AsyncAnthropic(api_key=key, base_url=base_url, max_retries=0,
-                                  timeout=timeout_s, http_client=client)
-    from packet_eval.providers import OLLAMA_URL
-
-    url = base_url or (OLLAMA_URL if spec.provider == "ollama" else None)
-    return sdk.AsyncOpenAI(api_key=key, base_url=url, max_retries=0, timeout=timeout_s,
-                           http_client=client)
+    return http.AsyncClient(transport=transport, timeout=http.Timeout(timeout_s, connect=10.0),
+                            follow_redirects=True)

@@ -19,14 +19,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from packet_eval.batch_io import RUN_INFO, LoadedResults, OutDir, ResultRef
-from packet_eval.errors import PacketEvalError
+from packet_eval.batch.outdir import RUN_INFO, LoadedResults, OutDir, ResultRef
 from packet_eval.ladder import Ladder
+from packet_eval.packet import unchanged_packet_text
 from packet_eval.schema import Assessment
 
 if TYPE_CHECKING:
-    from packet_eval.batch import BatchSummary
-    from packet_eval.batch_jobs import Job
+    from packet_eval.batch.jobs import Job
+    from packet_eval.batch.summary import BatchSummary
     from packet_eval.dataset import Label
     from packet_eval.report.calibration import Calibration
 
@@ -135,24 +135,13 @@ def _write_summaries(out: OutDir, rows: SummaryRows, ladder: Ladder) -> dict[str
     return files
 
 
-def _packet_text(source: str, sha256: str) -> str | None:
-    """The packet's canonical text if its file is still there and unchanged."""
-    from packet_eval.packet import load_packet
-
-    try:
-        packet = load_packet(source)
-    except PacketEvalError:
-        return None
-    return packet.text if packet.sha256 == sha256 else None
-
-
 def _assessed(out: OutDir, refs: list[tuple[int, ResultRef]], wanted: set[str] | None = None
               ) -> Iterator[tuple[int, Assessment, str | None]]:
     """(row index, Assessment, packet text) for finished packets, one at a time."""
     pairs = [(i, r) for i, r in refs if wanted is None or r.packet_id in wanted]
     for (i, _), obj in zip(pairs, out.iter_results([r for _, r in pairs]), strict=True):
         a = Assessment.model_validate(obj)
-        yield i, a, _packet_text(a.source, a.packet_sha256)
+        yield i, a, unchanged_packet_text(a.source, a.packet_sha256)
 
 
 def write_outputs(out: OutDir, jobs: list[Job], loaded: LoadedResults, ladder: Ladder,

@@ -13,6 +13,9 @@ final line (the one write a SIGKILL can interrupt), and indexes finished results
 ``RunKey`` so a resumed run skips them; duplicate keys, which a correct run never
 writes, are reported and the first line wins. Only small index entries are kept in
 memory; a full Assessment is re-read from its byte offset when a report needs it.
+
+``packet.unchanged_packet_text`` reads a result's packet back for a report, only if the file is
+unchanged since it was assessed (its sha256 still matches).
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +81,6 @@ class LoadedResults:
     repaired_bytes: int = 0
     duplicates: int = 0
     unreadable_lines: list[int] = field(default_factory=list)
-
-
-def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _fsync_dir(path: Path) -> None:

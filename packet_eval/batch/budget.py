@@ -1,7 +1,7 @@
 """The ``--max-cost`` ceiling: a check before the run and a running check during it.
 
 Before: the estimate for every packet not served from the cache (see
-``batch_jobs.Estimator``) is compared with the ceiling; over it, the run refuses
+``jobs.Estimator``) is compared with the ceiling; over it, the run refuses
 to start unless some packets are cached (those cost nothing, and the running
 check then stops before the ceiling).
 
@@ -11,14 +11,12 @@ ceiling. Expected costs are the estimates scaled by how far actual spend has run
 above estimates so far (never scaled down), so a model that answers longer than
 estimated makes the check stricter as the run goes. When a packet may not start,
 no further packet starts, in-flight ones finish, and the run records why it stopped.
-Failed packets count what their calls cost, read from the call log.
+Failed packets count what their calls cost, read from the call log (``Store.logged_cost``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
 from packet_eval.errors import BudgetExceeded
 
@@ -64,7 +62,7 @@ def check_before_run(max_usd: float | None, estimate_usd: float, *, uncached: in
         return
     if not priced:
         raise BudgetExceeded(
-            f"--max-cost: {model} has no price in packet_eval/pricing.py, so spend cannot be "
+            f"--max-cost: {model} has no price in packet_eval/providers/pricing.py, so spend cannot be "
             "checked; add its prices there or run without --max-cost")
     if estimate_usd > max_usd and cached == 0:
         how = " with the Batch API discount" if batch_discount else ""
@@ -72,17 +70,3 @@ def check_before_run(max_usd: float | None, estimate_usd: float, *, uncached: in
             f"estimated cost ${estimate_usd:.2f}{how} for {uncached} packet(s) exceeds --max-cost "
             f"${max_usd:.2f}; raise --max-cost, assess fewer packets"
             + ("" if batch_discount else ", or use --batch-api (about half price)"))
-
-
-def logged_cost(store_path: Path, request_hash: str, since_utc: str) -> float:
-    """What the call log says calls for ``request_hash`` cost since ``since_utc``."""
-    try:
-        db = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True, timeout=5)
-        try:
-            row = db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE request_hash = ? "
-                             "AND datetime_utc >= ?", (request_hash, since_utc)).fetchone()
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0.0
-    return float(row[0] or 0.0)

@@ -1,0 +1,121 @@
+"""The options of a batch run, as given (``Settings``) and as checked (``Checked``).
+
+``check_options`` finds every problem a user can fix before any work starts, so
+that a run never stops half-way for a typo: exclusive or out-of-range options,
+the ladder, the target level, the model string and ``--batch-api``, the labels
+and calibrator, the targets CSV, and whether there is any packet to assess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from packet_eval.api import BASELINE, check_target_level, default_model
+from packet_eval.batch.jobs import expand_paths, read_targets
+from packet_eval.batch.outdir import OutDir
+from packet_eval.errors import ConfigError, DatasetError
+from packet_eval.ladder import Ladder, load_ladder
+from packet_eval.providers import ModelSpec, RetryPolicy, parse_model
+from packet_eval.store import Store
+
+if TYPE_CHECKING:
+    from packet_eval.dataset import Label
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``run_batch``'s keyword options, as given (see its docstring)."""
+
+    model: str | None = None
+    base_url: str | None = None
+    concurrency: int = 8
+    target_level: str | None = None
+    targets_csv: str | Path | None = None
+    ladder: Ladder | str | Path | None = None
+    use_cache: bool = True
+    max_cost_usd: float | None = None
+    labels_path: str | Path | None = None
+    calibrator: str | None = None
+    progress: bool = True
+    batch_api: bool = False
+    retry: RetryPolicy | None = None
+    store: Store | None = None
+    poll_interval_s: float = 30.0
+    console: Console | None = None
+    redact: bool | None = None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the checks resolved: everything a run needs that could have been wrong."""
+
+    ladder: Ladder
+    llm_model: str | None  # the LLM model string as given; None for the baseline
+    spec: ModelSpec | None
+    model_id: str  # the model as Assessments record it
+    labels: list[Label] | None
+    targets: dict[str, str] | None
+    out: OutDir
+    files: list[Path]
+
+
+def _parse_labels(labels_path: str | Path | None, ladder: Ladder,
+                  calibrator: str | None) -> list[Label] | None:
+    if labels_path is None:
+        return None
+    from packet_eval.dataset import parse_labels
+
+    parsed = parse_labels(labels_path, ladder)
+    if parsed.problems:
+        more = f" (+{len(parsed.problems) - 1} more)" if len(parsed.problems) > 1 else ""
+        raise DatasetError(f"{parsed.problems[0]}{more}")
+    if calibrator is not None:
+        from packet_eval.report.calibration import pick_labels
+
+        try:
+            pick_labels(parsed.labels, calibrator)
+        except ValueError as exc:
+            raise ConfigError(f"--calibrator: {exc}") from None
+    return parsed.labels
+
+
+def _model(s: Settings) -> tuple[str | None, ModelSpec | None]:
+    chosen = s.model or default_model()[0]
+    if chosen == BASELINE:
+        if s.batch_api:
+            raise ConfigError("--batch-api needs an openai/* or anthropic/* model, not the baseline")
+        return None, None
+    spec = parse_model(chosen, base_url=s.base_url, injected=True)
+    if s.batch_api and not spec.info.batch_api:
+        raise ConfigError(f"--batch-api needs an openai/* or anthropic/* model, not {chosen}; "
+                          "for a vLLM or other OpenAI-compatible server use --base-url "
+                          "with a higher --concurrency")
+    return chosen, spec
+
+
+def check_options(paths: Sequence[str | Path], out_dir: str | Path, s: Settings) -> Checked:
+    """Raise a one-line PacketEvalError for any problem with the options; else resolve them."""
+    if s.target_level is not None and s.targets_csv is not None:
+        raise ConfigError("use --target-level or --targets, not both")
+    if s.concurrency < 1:
+        raise ConfigError("--concurrency must be at least 1")
+    if s.max_cost_usd is not None and s.max_cost_usd < 0:
+        raise ConfigError("--max-cost must not be negative")
+    lad = s.ladder if isinstance(s.ladder, Ladder) else load_ladder(s.ladder)
+    check_target_level(lad, s.target_level)
+    llm_model, spec = _model(s)
+    labels = _parse_labels(s.labels_path, lad, s.calibrator)
+    targets = read_targets(s.targets_csv, lad) if s.targets_csv is not None else None
+    out = OutDir(out_dir)
+    files = expand_paths(paths, exclude=out.path)
+    if not files:
+        raise ConfigError("no packet files found (looked for "
+                          ".md .markdown .txt .docx .pdf .html .htm)")
+    return Checked(ladder=lad, llm_model=llm_model, spec=spec,
+                   model_id=str(spec) if spec is not None else BASELINE, labels=labels,
+                   targets=targets, out=out, files=files)

@@ -1,0 +1,67 @@
+"""What a batch run did (``BatchSummary``), and the exit codes the CLI turns it into."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from packet_eval.store import now_utc
+
+EXIT_OK, EXIT_FAILED, EXIT_STOPPED, EXIT_INTERRUPTED = 0, 1, 3, 130
+
+
+@dataclass
+class Failure:
+    """A packet that could not be assessed in this run, and why."""
+
+    source: str
+    packet_id: str
+    error: str
+    error_type: str
+
+
+@dataclass
+class BatchSummary:
+    """What a run did. ``exit_code`` is what the CLI exits with."""
+
+    out_dir: str
+    model: str
+    ladder: str
+    total: int = 0
+    done: int = 0
+    assessed: int = 0
+    skipped: int = 0
+    cached: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    not_run: int = 0
+    stop_reason: str | None = None
+    estimate_usd: float = 0.0
+    max_cost_usd: float | None = None
+    cost_usd: float = 0.0
+    total_cost_usd: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    calls: int = 0
+    wall_s: float = 0.0
+    throttled: int = 0
+    rate_limited: int = 0
+    lowest_concurrency: int | None = None
+    batch_api: dict[str, Any] | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    started_utc: str = field(default_factory=now_utc)
+
+    @property
+    def exit_code(self) -> int:
+        if self.stop_reason == "interrupted":
+            return EXIT_INTERRUPTED
+        if self.failed:
+            return EXIT_FAILED
+        if self.not_run or self.stop_reason:
+            return EXIT_STOPPED
+        return EXIT_OK
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["exit_code"] = self.exit_code
+        return d

@@ -1,0 +1,189 @@
+"""One LLM extraction's request and result, shared by the live extractor and provider batches.
+
+The live path (``extractors/llm.py``, through instructor) and the Batch API path
+(``batch/provider_batches``) send the same messages, ground answers against the
+same ``GroundingContext``, count usage in the same ``UsageTally`` and finish with
+the same ``finish_assessment``, so a batch result equals a live one byte for byte
+by construction, and lands in the same cache entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from packet_eval.assemble import build_assessment, compute_gaps
+from packet_eval.extractors.chunking import DEFAULT_TOKEN_BUDGET, Chunk
+from packet_eval.extractors.llm_schema import GROUNDING, ExtractionAnswer, GroundingContext
+from packet_eval.extractors.prompts import prompt_version, render
+from packet_eval.ladder import NONE, Ladder
+from packet_eval.packet import Packet
+from packet_eval.providers.retry import RetryPolicy
+from packet_eval.providers.spec import ModelSpec, endpoint
+from packet_eval.providers.throttle import RateGate
+from packet_eval.redact import Redactor
+from packet_eval.schema import Assessment, Evidence, ExtractorInfo, FlagFinding, Usage
+from packet_eval.store import Store
+
+NAME = "llm"
+DEFAULT_MAX_TOKENS = 4096
+MAX_TOKENS_CAP = 16384
+
+
+@dataclass
+class LLMOptions:
+    use_cache: bool = True
+    store: Store | None = None
+    token_budget: int = DEFAULT_TOKEN_BUDGET
+    max_reasks: int = 2
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    temperature: float = 0.0
+    mode: str | None = None
+    timeout_s: float = 120.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    gate: RateGate | None = None
+    # None: redact for every endpoint that is not on this machine (see should_redact).
+    redact: bool | None = None
+    redact_names: tuple[str, ...] = ()
+    # Told about every transport retry so a person is never left waiting in silence.
+    on_retry: Callable[[int, float, str], None] | None = None
+
+
+def request_hash(spec: ModelSpec, ladder: Ladder, packet: Packet, opts: LLMOptions) -> str:
+    """Identity of a request for the cache: model, prompt, ladder, packet and parameters."""
+    key = {"model": str(spec), "prompt_version": prompt_version(), "ladder": ladder.sha256,
+           "packet": packet.sha256, "budget": opts.token_budget, "temperature": opts.temperature,
+           "mode": opts.mode, "max_reasks": opts.max_reasks, "redact": bool(opts.redact),
+           "redact_names": sorted(opts.redact_names)}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def should_redact(spec: ModelSpec, base_url: str | None, requested: bool | None) -> bool:
+    """Redact unless told otherwise, or unless the endpoint is on this machine."""
+    if requested is not None:
+        return requested
+    url = endpoint(spec, base_url)
+    host = urlparse(url).hostname if url else None
+    return not (host and (host in ("localhost", "::1") or host.startswith("127.")))
+
+
+def build_messages(ladder: Ladder, packet: Packet, chunk: Chunk, index: int, n: int,
+                   redactor: Redactor | None = None) -> list[dict[str, str]]:
+    """The system and user messages for chunk ``index`` (1-based) of ``n``."""
+    nonce = packet.sha256[:8]
+    system = render("extract_system.md.j2", ladder=ladder, scale=ladder.scale, nonce=nonce,
+                    lowest_level=ladder.levels[0])
+    text = packet.text[chunk.context_start:chunk.end]
+    if redactor is not None:
+        text = redactor.redact(text)
+    user = render("extract_user.md.j2", text=text, nonce=nonce,
+                  chunk_index=index, n_chunks=n, overlap=chunk.context_start < chunk.start)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def grounding_context(ladder: Ladder, packet: Packet, chunk: Chunk, opts: LLMOptions,
+                      redactor: Redactor | None, attempt: int = 0) -> GroundingContext:
+    """What answers to ``chunk`` are validated against."""
+    return GroundingContext(
+        text=packet.text, scale=tuple(ladder.scale), dimensions=frozenset(ladder.dimension_ids),
+        flags=frozenset(ladder.flag_ids), hint=chunk.start, max_attempts=opts.max_reasks + 1,
+        restore=redactor.restore if redactor is not None else None, attempt=attempt)
+
+
+def validate_answer(args: dict[str, Any], ctx: GroundingContext) -> ExtractionAnswer:
+    """Validate a parsed answer as instructor does live; raises pydantic's ValidationError."""
+    token = GROUNDING.set(ctx)
+    try:
+        return ExtractionAnswer.model_validate(args)
+    finally:
+        GROUNDING.reset(token)
+
+
+@dataclass
+class UsageTally:
+    """What one extraction's calls used; becomes ``schema.Usage``."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    validation_retries: int = 0
+    transport_retries: int = 0
+    dropped: int = 0
+
+    def add_call(self, input_tokens: int = 0, output_tokens: int = 0, cost: float = 0.0) -> None:
+        self.calls += 1
+        self.input_tokens += input_tokens
+        self.output_tokens += output_tokens
+        self.cost_usd += cost
+
+    def add_answer(self, answer: ExtractionAnswer, attempts: int) -> None:
+        """Count a chunk's valid answer, reached after ``attempts`` validation attempts."""
+        self.validation_retries += max(0, attempts - 1)
+        self.dropped += answer.dropped_ungrounded
+
+    def usage(self, *, chunks: int, token_budget: int, redacted: bool) -> Usage:
+        return Usage(calls=self.calls, input_tokens=self.input_tokens,
+                     output_tokens=self.output_tokens, cost_usd=round(self.cost_usd, 6),
+                     cached=False, dropped_ungrounded=self.dropped,
+                     validation_retries=self.validation_retries,
+                     transport_retries=self.transport_retries, chunks=chunks,
+                     token_budget=token_budget, redacted=redacted)
+
+
+def merge_answers(ladder: Ladder, answers: list[ExtractionAnswer]
+                  ) -> tuple[dict[str, list[Evidence]], dict[str, str], list[FlagFinding]]:
+    """The chunks' grounded evidence, the highest level claimed per dimension, and the flags."""
+    rank = ladder.rank
+    evidence: dict[str, list[Evidence]] = {d: [] for d in ladder.dimension_ids}
+    claimed: dict[str, str] = {d: NONE for d in ladder.dimension_ids}
+    flags: list[FlagFinding] = []
+    for answer in answers:
+        for dim in answer.dimensions:
+            if rank[dim.level] > rank[claimed[dim.dimension]]:
+                claimed[dim.dimension] = dim.level
+            for ev in dim.evidence:
+                for span in ev.spans:
+                    evidence[dim.dimension].append(Evidence(
+                        quote=span.quote, start=span.start, end=span.end, match=span.match,  # type: ignore[arg-type]
+                        match_score=round(span.score, 1), level=ev.level, strength=ev.strength,
+                        attribution=ev.attribution, rationale=ev.rationale))
+        for fl in answer.flags:
+            for span in fl.spans:
+                flags.append(FlagFinding(flag=fl.flag, quote=span.quote, start=span.start,
+                                         end=span.end, rationale=fl.rationale))
+    return evidence, claimed, flags
+
+
+def finish_assessment(spec: ModelSpec, ladder: Ladder, packet: Packet, opts: LLMOptions,
+                      answers: list[ExtractionAnswer], tally: UsageTally, *, store: Store,
+                      target_level: str | None, redactor: Redactor | None) -> Assessment:
+    """Build the Assessment from every chunk's answer, in chunk order, and cache it."""
+    evidence, claimed, flags = merge_answers(ladder, answers)
+    usage = tally.usage(chunks=len(answers), token_budget=opts.token_budget,
+                        redacted=bool(redactor is not None and redactor.applied))
+    assessment = build_assessment(
+        ladder, packet, ExtractorInfo(name=NAME, model=str(spec), prompt_version=prompt_version()),
+        evidence, flags, target_level=target_level, claimed_levels=claimed, usage=usage)
+    # Always refresh the cache: --no-cache only skips reading it.
+    store.put_cached(request_hash(spec, ladder, packet, opts), assessment.model_dump_json(),
+                     model=str(spec), prompt_version=prompt_version(),
+                     ladder_sha256=ladder.sha256, packet_sha256=packet.sha256)
+    return assessment
+
+
+def from_cache(cached: str, ladder: Ladder, packet: Packet, target_level: str | None) -> Assessment:
+    """A cached Assessment for ``packet``: its own name and target, and no new usage."""
+    a = Assessment.model_validate_json(cached)
+    levels = {d: f.level for d, f in a.dimensions.items()}
+    # The cache is keyed by content: another file with the same text gets its own name back.
+    return a.model_copy(update={
+        "packet_id": packet.packet_id, "source": packet.source, "target_level": target_level,
+        "gaps": compute_gaps(ladder, levels, target_level),
+        "usage": a.usage.model_copy(update={"cached": True, "calls": 0, "input_tokens": 0,
+                                            "output_tokens": 0, "cost_usd": 0.0,
+                                            "validation_retries": 0, "transport_retries": 0})})
