@@ -16,7 +16,7 @@ import packet_eval
 from packet_eval.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "examples" / "sample-packet.md"
+SAMPLE = ROOT / "packet_eval" / "examples" / "sample-packet.md"
 runner = CliRunner()
 
 

@@ -342,7 +342,9 @@ def test_a_length_biased_extractor_fails_the_padding_probe_and_the_gate(mini, tm
     result = run_gate(log.location, _thresholds_for("probes-long_packet_bias", tmp_path))
     assert not result.passed
     assert any(f.startswith("probe_padding/invariance = 0.000 is below") for f in result.failures)
-    assert all(f.startswith("probe_padding/") for f in result.failures), result.failures
+    # Hidden comments add length too, so a length-biased extractor moves on them as well.
+    assert all(f.startswith(("probe_padding/", "probe_hidden_text/")) for f in result.failures), \
+        result.failures
 
 
 def test_bad_probe_arguments_are_clear(monkeypatch, tmp_path):

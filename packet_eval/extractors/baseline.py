@@ -35,7 +35,7 @@ from packet_eval.extractors import cue_flags
 from packet_eval.extractors.embedding import embed
 from packet_eval.extractors.features import LEVEL, RELEVANCE, SentenceVectors, sentence_vectors
 from packet_eval.extractors.ladder_index import LadderIndex, index_for
-from packet_eval.extractors.language import Reading, is_list, read, vocabulary, voice
+from packet_eval.extractors.language import Reading, is_list, is_metadata, read, vocabulary, voice
 from packet_eval.injection import InjectionHit, detect_injections
 from packet_eval.ladder import Ladder
 from packet_eval.packet import Packet
@@ -102,7 +102,8 @@ def read_packet(packet: Packet, ladder: Ladder) -> PacketReading:
     readings = ([read(text[u.start:u.end], known, nomination=True) for u in visible]
                 if mode == "nomination" else first_pass)
     keep = [(u, r) for u, r in zip(visible, readings, strict=True)
-            if not (r.negated or r.aspiration or is_list(r.neutral)) and len(r.neutral.split()) >= MIN_WORDS]
+            if not (r.negated or r.aspiration or is_list(r.neutral) or is_metadata(text[u.start:u.end]))
+            and len(r.neutral.split()) >= MIN_WORDS]
     vectors = embed([r.neutral for _, r in keep])
     candidates = [Candidate(u, r, v, sentence_vectors(r, v, index))
                   for (u, r), v in zip(keep, vectors, strict=True)]

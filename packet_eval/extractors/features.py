@@ -76,6 +76,8 @@ def sentence_vectors(reading: Reading, vector: np.ndarray, index: LadderIndex) -
             lex_frac, lex_arg = _fraction(cell_lex / max(cell_lex.max(), 1e-9) * 0.1)
         else:
             lex_frac, lex_arg = 0.5, 0.5
-        lvl_rows.append([1.0, *signals, individual, team, float(reading.hedged), emb_frac, emb_arg,
+        dim_signals = [0.0 if n == "mentor" and not index.about_people[d] else v
+                       for n, v in zip(SIGNAL_NAMES, signals, strict=True)]
+        lvl_rows.append([1.0, *dim_signals, individual, team, float(reading.hedged), emb_frac, emb_arg,
                          lex_frac, lex_arg, generic, words])
     return SentenceVectors(np.array(rel_rows, dtype=np.float64), np.array(lvl_rows, dtype=np.float64))

@@ -29,6 +29,8 @@ _STOP = frozenset(
         "etc one two three first new ",
     ]).split()
 )
+_PEOPLE = re.compile(r"\b(?:mentor\w*|coach\w*|teach\w*|onboard\w*|grows? (?:the )?(?:people|engineers)|"
+                     r"develops? (?:people|engineers|others))\b", re.IGNORECASE)
 # Below this many words per cell the ladder gives the extractor little to match.
 THIN_CELL_WORDS = 15
 
@@ -57,6 +59,10 @@ class LadderIndex:
     words_per_cell: float
     note: str | None
     vocabulary: frozenset[str]  # every lower-case word the ladder uses
+    # Whether a dimension's cells talk about growing people: mentoring raises a
+    # level only there ("mentored two engineers through their first eval suites"
+    # is leverage, not eval design).
+    about_people: list[bool]
 
 
 def _cell_text(ladder: Ladder, dim_index: int, level: str) -> str:
@@ -93,8 +99,9 @@ def _build(ladder: Ladder) -> LadderIndex:
         note = (f"The ladder's cells average {words:.0f} words, so the offline extractor has little to "
                 "match; add behaviour text and example evidence to each cell, or use an LLM.")
     vocab = frozenset(w for t in dim_texts for w in _WORD.findall(t.lower()))
+    people = [bool(_PEOPLE.search(t)) for t in dim_texts]
     return LadderIndex([d.id for d in dims], levels, dim_vectors, cell_vectors, level_vectors,
-                       dim_terms, cell_terms, words, note, vocab)
+                       dim_terms, cell_terms, words, note, vocab, people)
 
 
 _CACHE: dict[str, LadderIndex] = {}

@@ -68,6 +68,14 @@ def is_list(neutral_text: str) -> bool:
     return neutral_text.count(",") >= 5 or (names >= 4 and names >= 0.3 * len(words))
 
 
+_LABEL = re.compile(r"(?:^|[\s·|;])(?:\*\*)?[A-Z][\w'’-]+(?: [\w'’-]+){0,2}:(?:\*\*)?\s")
+
+
+def is_metadata(raw: str) -> bool:
+    """A header block ("Team: Relevance · Tenure: 2 years") states facts about a form, not acts."""
+    return len(_LABEL.findall(raw)) >= 2
+
+
 def vocabulary(text: str) -> frozenset[str]:
     """Every word the text uses in lower case (the test for 'is this capitalised word a name')."""
     return frozenset(w for w in _WORD.findall(text) if w.islower())

@@ -15,6 +15,7 @@ again in the read-back text with the production grounding rules
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -49,4 +50,7 @@ def transform(text: str, label: Label | None, *, seed: int = 0, fmt: str = "pdf"
 def variants(text: str, label: Label | None, *, seed: int, source_fmt: str = "md") -> list[Variant]:
     """One variant per format other than the packet's own (a .md packet gets docx and pdf)."""
     own = "md" if source_fmt in ("md", "txt") else source_fmt
+    if source_fmt == "txt":
+        # A plain-text file's line breaks are real; markdown would join its lines.
+        text = re.sub(r"(?<=\S)\n(?=\S)", "\n\n", text)
     return [transform(text, label, seed=seed, fmt=f) for f in FORMATS if f != own]
