@@ -38,8 +38,10 @@ _BLOCK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 # Checked per sentence unit, on text with zero-width characters removed.
 _SENTENCE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    # Imperative only: "the model tended to ignore the instructions" describes, not instructs.
     ("instruction override", re.compile(
-        r"\b(?:ignore|disregard|forget|override|bypass|skip)\b.{0,60}\b(?:previous|prior|above|"
+        r"(?:^|[.:;!?\-–—(\[\"“]\s*|\bplease\s+|\b(?:you|reviewers?|evaluators?)\s+(?:must|should|shall|will)\s+|"
+        r"\b(?:and|now|then|first)\s+)(?:ignore|disregard|forget|override|bypass|skip)\b.{0,60}\b(?:previous|prior|above|"
         r"earlier|all|any|your|the|other|usual|standard)\b.{0,40}\b(?:instructions?|rules|criteria|"
         r"guidelines|prompts?|rubric|ladder|policy|evaluation)", _I)),
     ("address to the evaluator", re.compile(

@@ -91,8 +91,10 @@ class PacketReading:
 def read_packet(packet: Packet, ladder: Ladder) -> PacketReading:
     """Every sentence that may be evidence, with its features (shared with training)."""
     text = packet.text
-    units = [u for u in split_units(text) if not u.is_heading]
-    injected = detect_injections(text, [(u.start, u.end) for u in units])
+    every = split_units(text)
+    # Headings are checked too: a short instruction on a line of its own reads as one.
+    injected = detect_injections(text, [(u.start, u.end) for u in every])
+    units = [u for u in every if not u.is_heading]
     visible = [u for u in units if not packet.is_hidden(u.start, u.end)
                and not any(h.start < u.end and u.start < h.end for h in injected)]
     index = index_for(ladder)
