@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from functools import lru_cache
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,12 @@ def _model() -> tuple[Any, np.ndarray]:
     from safetensors import safe_open
     from tokenizers import Tokenizer
 
-    root = files("wordllama")
+    # find_spec locates the package without running its __init__, which pulls in
+    # requests and the Hugging Face client (a third of a second, and never needed).
+    spec = find_spec("wordllama")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the wordllama package is not installed; run `uv sync`")
+    root = Path(next(iter(spec.submodule_search_locations)))
     tok = Tokenizer.from_file(str(root / "tokenizers" / TOKENIZER))
     tok.no_padding()
     tok.no_truncation()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _I = re.IGNORECASE
 
@@ -88,9 +89,14 @@ def _stem(w: str) -> str:
     return w
 
 
+@lru_cache(maxsize=8)
+def _stems(known: frozenset[str]) -> frozenset[str]:
+    return frozenset(_stem(k) for k in known)  # once per packet, not once per sentence
+
+
 def neutral(s: str, known: frozenset[str]) -> str:
     """``s`` lower-cased, with pronouns unified and unknown capitalised words as ``someone``."""
-    known_stems = {_stem(k) for k in known}
+    known_stems = _stems(known)
     s = _EMPHASIS.sub("", _PUFFERY.sub("", s))
 
     def word(m: re.Match[str]) -> str:
