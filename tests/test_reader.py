@@ -152,7 +152,7 @@ def test_a_thin_ladder_is_reported(tmp_path):
     assert any("little to" in n for n in a.notes)
 
 
-def test_the_shipped_weights_are_a_fit_on_golden_dev_only():
+def test_the_shipped_weights_are_a_fit_on_development_packets_only():
     model = json.loads((ROOT / "packet_eval" / "extractors" / baseline.MODEL_FILE).read_text())
     assert model["fitted_on"].startswith("split 'dev' of datasets/golden, datasets/outside-dev")
     src = (ROOT / "tools" / "train_baseline.py").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from packet_eval.extractors.language import read, vocabulary
+from packet_eval.extractors.language import SIGNALS, read, vocabulary
 from packet_eval.injection import InjectionHit
 from packet_eval.ladder import Flag, Ladder
 from packet_eval.packet import Packet
@@ -24,10 +24,7 @@ _COVERAGE = re.compile(
     r"distribution|adversarial|held-out|stratif\w*|per[- ]query|per[- ]category|long tail)\b",
     re.IGNORECASE)
 _ARTIFACT = re.compile(r"https?://|\bgo/|\bdoc\b|\brfc\b|\bdesign doc\b|\bdashboard\b", re.IGNORECASE)
-_OUTCOME = re.compile(
-    r"(?:\d+(?:\.\d+)?\s*(?:%|x\b|×|pp\b|points?\b|ms\b|s\b|k\b|hours?\b|days?\b|weeks?\b))|"
-    r"(?:\bfrom\s+\S*\d\S*\s+(?:to|→|->)\s+\S*\d)|(?:\d\s*(?:→|->)\s*\S*\d)|"
-    r"\b(?:halved|doubled|tripled|eliminated|prevented)\b", re.IGNORECASE)
+_OUTCOME = dict(SIGNALS)["outcome"]  # one home for "a measured outcome"
 _DETERMINERS = {"the", "a", "an", "our", "my", "their", "its", "this", "that", "these", "every",
                 "each", "all", "whose"}
 
