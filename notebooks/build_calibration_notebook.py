@@ -124,6 +124,35 @@ else:
     comp.plot.bar(rot=0, figsize=(6, 3), ylim=(0, 1), color=["#94a3b8", "#4f46e5"])
     plt.title(f"{len(double)} doubly-labelled packets"); plt.tight_layout(); plt.show()
     display(comp.round(3))"""),
+md("""## Golden beside fresh: does the figure hold on packets written elsewhere?
+
+The golden set was written by the hands that tuned the extractor; `datasets/fresh` was written and
+labelled blind by writers who never saw its code. The gap between the two is the honest measure of
+how well the extractor generalizes. Point `PACKET_EVAL_FRESH_LOG_DIR` at logs of
+`inspect eval packet_eval/packet_extraction -T dataset=datasets/fresh -T split=test`."""),
+code("""def overall_agreement(log_paths):
+    s = samples_df(log_paths, full=True)
+    gold, pred = [], []
+    for _, row in s.iterrows():
+        raters, labels = as_obj(row["metadata_raters"]), as_obj(row["metadata_labels"])
+        gold.append(raters[labels[0]["calibrator"]]["level"])
+        pred.append(as_obj(row["metadata_assessment"])["level"])
+    return {"packets": len(gold),
+            "exact accuracy": agreement.exact_accuracy(gold, pred, scale),
+            "within one level": agreement.within_one_accuracy(gold, pred, scale),
+            "quadratic kappa": agreement.cohen_kappa(gold, pred, scale, weights="quadratic")}
+
+FRESH_DIR = Path(os.environ.get("PACKET_EVAL_FRESH_LOG_DIR", "../artifacts/eval-logs/baseline-fresh"))
+fresh_logs = sorted(str(p) for p in FRESH_DIR.glob("*.eval"))
+if not fresh_logs:
+    print(f"No fresh-set logs in {FRESH_DIR}: only the golden figures are shown above.")
+else:
+    sides = pd.DataFrame({"golden": overall_agreement(logs), "fresh": overall_agreement(fresh_logs)})
+    sides["gap"] = sides["golden"] - sides["fresh"]
+    metrics = sides.drop(index="packets")
+    metrics[["golden", "fresh"]].plot.bar(rot=0, figsize=(6.5, 3), ylim=(0, 1), color=["#94a3b8", "#dc2626"])
+    plt.ylabel("agreement with the first calibrator"); plt.tight_layout(); plt.show()
+    display(sides.round(3))"""),
 md("## Cost per packet"),
 code("""cost = df[["packet_id", "input_tokens", "cost_usd", "cached"]]
 print(f"total ${cost.cost_usd.sum():.4f} for {len(cost)} packets; mean ${cost.cost_usd.mean():.5f}, "

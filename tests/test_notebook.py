@@ -29,6 +29,12 @@ def test_notebook_executes_on_a_baseline_log(tmp_path, monkeypatch):
                          model="none", log_dir=str(log_dir), display="none")
     assert log.status == "success"
     monkeypatch.setenv("PACKET_EVAL_LOG_DIR", str(log_dir))
+    fresh_dir = tmp_path / "fresh"
+    [fresh_log] = inspect_eval(packet_extraction_task(dataset=str(ROOT / "datasets" / "fresh"), split="test",
+                                                      extractor="baseline"),
+                               model="none", log_dir=str(fresh_dir), display="none", limit=8)
+    assert fresh_log.status == "success"
+    monkeypatch.setenv("PACKET_EVAL_FRESH_LOG_DIR", str(fresh_dir))
     from packet_eval.evaluation.probes_task import packet_probes_task
 
     probe_dir = tmp_path / "probes"
@@ -43,4 +49,5 @@ def test_notebook_executes_on_a_baseline_log(tmp_path, monkeypatch):
     text = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "image/png" in text  # the charts rendered
     assert "quadratic kappa" in text and "maintainer-a" in text
+    assert "golden" in text and "fresh" in text and "gap" in text  # the side-by-side table rendered
     assert "superlatives" in text and "section_order" in text  # the probe table rendered
