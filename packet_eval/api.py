@@ -46,6 +46,31 @@ def default_model() -> tuple[str, str | None]:
     return BASELINE, OFFLINE_NOTICE
 
 
+def resolve_model(model: str | None, base_url: str | None = None) -> tuple[str, str | None]:
+    """The model a command runs, and a notice to show when it was chosen for the user.
+
+    An explicit ``model`` wins. With ``base_url`` and no model (and no
+    ``PACKET_EVAL_MODEL``), the server is asked for its models and the only one is
+    used; several, none or no answer is a ConfigError. A base URL never silently
+    falls back to the offline baseline.
+    """
+    if model:
+        if model == BASELINE and base_url:
+            raise ConfigError("--base-url needs an LLM model; the offline baseline sends nothing "
+                              "to a server (drop --base-url, or pass --model NAME)")
+        return model, None
+    if base_url and not os.environ.get("PACKET_EVAL_MODEL"):
+        from packet_eval.providers.discovery import only_model
+
+        name = only_model(base_url)
+        return name, f"--model not given: using {name}, the one model {base_url} serves"
+    chosen, notice = default_model()
+    if chosen == BASELINE and base_url:
+        raise ConfigError("--base-url needs an LLM model, but PACKET_EVAL_MODEL is 'baseline'; "
+                          "pass --model NAME")
+    return chosen, notice
+
+
 def check_target_level(ladder: Ladder, target_level: str | None) -> None:
     """Raise a one-line ConfigError when ``target_level`` is not a level of ``ladder``."""
     if target_level is None:

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from packet_eval.api import BASELINE, check_target_level, default_model
+from packet_eval.api import BASELINE, check_target_level, resolve_model
 from packet_eval.batch.jobs import expand_paths, read_targets
 from packet_eval.batch.outdir import OutDir
-from packet_eval.errors import ConfigError, DatasetError
+from packet_eval.errors import ConfigError, DatasetError, PacketError
 from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.providers import ModelSpec, RetryPolicy, parse_model
 from packet_eval.store import Store
@@ -62,6 +62,7 @@ class Checked:
     targets: dict[str, str] | None
     out: OutDir
     files: list[Path]
+    max_cost_applies: bool = True  # False: baseline or a self-hosted server, nothing is priced
 
 
 def _parse_labels(labels_path: str | Path | None, ladder: Ladder,
@@ -85,7 +86,7 @@ def _parse_labels(labels_path: str | Path | None, ladder: Ladder,
 
 
 def _model(s: Settings) -> tuple[str | None, ModelSpec | None]:
-    chosen = s.model or default_model()[0]
+    chosen = resolve_model(s.model, s.base_url)[0]
     if chosen == BASELINE:
         if s.batch_api:
             raise ConfigError("--batch-api needs an openai/* or anthropic/* model, not the baseline")
@@ -111,11 +112,17 @@ def check_options(paths: Sequence[str | Path], out_dir: str | Path, s: Settings)
     llm_model, spec = _model(s)
     labels = _parse_labels(s.labels_path, lad, s.calibrator)
     targets = read_targets(s.targets_csv, lad) if s.targets_csv is not None else None
+    for raw in paths:
+        # Before the run directory exists: a mistyped folder leaves no empty report behind.
+        if not Path(raw).expanduser().exists():
+            raise PacketError("not found (no such file or folder)", raw)
     out = OutDir(out_dir)
     files = expand_paths(paths, exclude=out.path)
     if not files:
         raise ConfigError("no packet files found (looked for "
                           ".md .markdown .txt .docx .pdf .html .htm)")
+    # The baseline and self-hosted servers cost nothing: --max-cost does not apply (README).
+    applies = spec is not None and s.base_url is None and spec.info.key_var is not None
     return Checked(ladder=lad, llm_model=llm_model, spec=spec,
                    model_id=str(spec) if spec is not None else BASELINE, labels=labels,
-                   targets=targets, out=out, files=files)
+                   targets=targets, out=out, files=files, max_cost_applies=applies)

@@ -30,7 +30,7 @@ import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -211,9 +211,10 @@ def _connect(run: BatchRun, c: Checked, s: Settings) -> None:
                                                 timeout_s=run.opts.timeout_s)
 
 
-async def _run(c: Checked, s: Settings, t0: float) -> BatchSummary:
+async def _run(c: Checked, s: Settings, t0: float, notes: list[str] | None = None) -> BatchSummary:
     summary = BatchSummary(out_dir=str(c.out.path), model=c.model_id,
-                           ladder=f"{c.ladder.id} {c.ladder.version}", max_cost_usd=s.max_cost_usd)
+                           ladder=f"{c.ladder.id} {c.ladder.version}", max_cost_usd=s.max_cost_usd,
+                           notes=list(notes or []))
     store = s.store if s.store is not None or c.spec is None else Store()
     c.out.lock()
     bar: ProgressBar | None = None
@@ -306,4 +307,9 @@ async def run_batch(
                  use_cache=use_cache, max_cost_usd=max_cost_usd, labels_path=labels_path,
                  calibrator=calibrator, progress=progress, batch_api=batch_api, retry=retry,
                  store=store, poll_interval_s=poll_interval_s, console=console, redact=redact)
-    return await _run(check_options(paths, out_dir, s), s, t0)
+    c = check_options(paths, out_dir, s)
+    if s.max_cost_usd is not None and not c.max_cost_applies:
+        s = replace(s, max_cost_usd=None)
+        return await _run(c, s, t0, notes=[f"--max-cost ignored: {c.model_id} runs unpriced "
+                                           "(offline or self-hosted), so nothing is spent"])
+    return await _run(c, s, t0)

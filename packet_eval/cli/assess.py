@@ -47,9 +47,9 @@ def assess(
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (for logs).")] = False,
 ) -> None:
     """Assess a whole cycle of packets: concurrent, resumable, within budget, with a committee report."""
-    from packet_eval import ConfigError, default_model, run_batch
+    from packet_eval import ConfigError, resolve_model, run_batch
 
-    chosen, notice = (model, None) if model else default_model()
+    chosen, notice = resolve_model(model, base_url)
     if notice:
         note(notice)
     if calibrator and labels is None:

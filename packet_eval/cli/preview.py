@@ -38,12 +38,12 @@ def preview(
         PacketEvalError,
         assess,
         check_target_level,
-        default_model,
         load_ladder,
         load_packet,
         render_html,
         render_markdown,
         render_text,
+        resolve_model,
     )
 
     lad = load_ladder(ladder)
@@ -53,7 +53,7 @@ def preview(
     old_pkt = load_packet(diff_old) if diff_old is not None else None
     if old_pkt is not None and fmt is Format.html:
         raise PacketEvalError("--diff prints text, json or markdown, not html")
-    chosen, notice = (model, None) if model else default_model()
+    chosen, notice = resolve_model(model, base_url)
     if notice:
         note(notice)
     options = {"model": chosen, "ladder": lad, "target_level": target_level, "base_url": base_url,
