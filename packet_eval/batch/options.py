@@ -20,6 +20,7 @@ from packet_eval.batch.jobs import expand_paths, read_targets
 from packet_eval.batch.outdir import OutDir
 from packet_eval.errors import ConfigError, DatasetError, PacketError
 from packet_eval.ladder import Ladder, load_ladder
+from packet_eval.packet import SUPPORTED_SUFFIXES
 from packet_eval.providers import ModelSpec, RetryPolicy, parse_model
 from packet_eval.store import Store
 
@@ -99,6 +100,26 @@ def _model(s: Settings) -> tuple[str | None, ModelSpec | None]:
     return chosen, spec
 
 
+def run_settings(s: Settings, ladder: Ladder, model_id: str) -> dict[str, str | None]:
+    """What one ``--out`` directory holds results for: model, ladder and target."""
+    target = s.target_level if s.targets_csv is None else f"targets: {Path(s.targets_csv).resolve()}"
+    return {"model": model_id, "ladder_sha256": ladder.sha256, "target": target}
+
+
+def _same_run(out: OutDir, wanted: dict[str, str | None]) -> None:
+    # One directory, one set of rows: a rerun with another target, ladder or model would
+    # add a second row per packet, so it is refused rather than mixed in (README).
+    previous = out.previous_run()
+    if previous is None:
+        return
+    for name, value in wanted.items():
+        if name in previous and previous[name] != value:
+            was = previous.get("ladder") if name == "ladder_sha256" else previous[name]
+            raise ConfigError(f"--out {out.path} holds a run with another {name.split('_')[0]} "
+                              f"({was or 'none'}); rerun with the same options to resume, or "
+                              "use a new --out")
+
+
 def check_options(paths: Sequence[str | Path], out_dir: str | Path, s: Settings) -> Checked:
     """Raise a one-line PacketEvalError for any problem with the options; else resolve them."""
     if s.target_level is not None and s.targets_csv is not None:
@@ -112,17 +133,20 @@ def check_options(paths: Sequence[str | Path], out_dir: str | Path, s: Settings)
     llm_model, spec = _model(s)
     labels = _parse_labels(s.labels_path, lad, s.calibrator)
     targets = read_targets(s.targets_csv, lad) if s.targets_csv is not None else None
-    for raw in paths:
-        # Before the run directory exists: a mistyped folder leaves no empty report behind.
-        if not Path(raw).expanduser().exists():
-            raise PacketError("not found (no such file or folder)", raw)
+    missing = [Path(raw) for raw in paths if not Path(raw).expanduser().exists()]
+    for p in missing:
+        # Before the run directory exists: a mistyped folder (or every path missing) leaves
+        # no empty report behind; a missing packet file among others fails on its own row.
+        if p.suffix.lower() not in SUPPORTED_SUFFIXES or len(missing) == len(paths):
+            raise PacketError("not found (no such file or folder)", p)
     out = OutDir(out_dir)
+    _same_run(out, run_settings(s, lad, str(spec) if spec is not None else BASELINE))
     files = expand_paths(paths, exclude=out.path)
     if not files:
         raise ConfigError("no packet files found (looked for "
                           ".md .markdown .txt .docx .pdf .html .htm)")
     # The baseline and self-hosted servers cost nothing: --max-cost does not apply (README).
-    applies = spec is not None and s.base_url is None and spec.info.key_var is not None
+    applies = spec is not None and spec.info.key_var is not None
     return Checked(ladder=lad, llm_model=llm_model, spec=spec,
                    model_id=str(spec) if spec is not None else BASELINE, labels=labels,
                    targets=targets, out=out, files=files, max_cost_applies=applies)

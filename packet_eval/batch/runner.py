@@ -37,7 +37,7 @@ from rich.console import Console
 
 from packet_eval.batch.budget import Budget, check_before_run
 from packet_eval.batch.jobs import Job, make_estimator, scan
-from packet_eval.batch.options import Checked, Settings, check_options
+from packet_eval.batch.options import Checked, Settings, check_options, run_settings
 from packet_eval.batch.outdir import DurableAppender, LoadedResults
 from packet_eval.batch.outputs import write_outputs
 from packet_eval.batch.progress import ProgressBar
@@ -214,7 +214,9 @@ def _connect(run: BatchRun, c: Checked, s: Settings) -> None:
 async def _run(c: Checked, s: Settings, t0: float, notes: list[str] | None = None) -> BatchSummary:
     summary = BatchSummary(out_dir=str(c.out.path), model=c.model_id,
                            ladder=f"{c.ladder.id} {c.ladder.version}", max_cost_usd=s.max_cost_usd,
-                           notes=list(notes or []))
+                           notes=list(notes or []),
+                           ladder_sha256=c.ladder.sha256,
+                           target=run_settings(s, c.ladder, c.model_id)["target"])
     store = s.store if s.store is not None or c.spec is None else Store()
     c.out.lock()
     bar: ProgressBar | None = None

@@ -27,6 +27,8 @@ class BatchSummary:
     out_dir: str
     model: str
     ladder: str
+    ladder_sha256: str | None = None
+    target: str | None = None  # --target-level, or "targets:" and the CSV's path
     total: int = 0
     done: int = 0
     assessed: int = 0
