@@ -27,7 +27,13 @@ from packet_eval.api import (
 )
 from packet_eval.errors import ConfigError, DatasetError, PacketEvalError
 from packet_eval.ladder import Ladder, load_ladder
-from packet_eval.packet import Packet, load_packet, packet_from_text, unchanged_packet_text
+from packet_eval.packet import (
+    Packet,
+    load_packet,
+    packet_from_text,
+    read_packet,
+    unchanged_packet_text,
+)
 from packet_eval.schema import Assessment, read_assessments
 
 if TYPE_CHECKING:
@@ -110,6 +116,7 @@ __all__ = [
     "parse_labels",
     "read_assessments",
     "read_log_summary",
+    "read_packet",
     "render_agreement_markdown",
     "render_agreement_text",
     "render_diff_text",

@@ -71,12 +71,16 @@ def resolve_model(model: str | None, base_url: str | None = None) -> tuple[str, 
     return chosen, notice
 
 
-def check_target_level(ladder: Ladder, target_level: str | None) -> None:
-    """Raise a one-line ConfigError when ``target_level`` is not a level of ``ladder``."""
+def check_target_level(ladder: Ladder, target_level: str | None) -> str | None:
+    """The ladder's own spelling of ``target_level`` (matched in any case), or None.
+
+    Raises a one-line ConfigError when it is not a level of ``ladder``.
+    """
     if target_level is None:
-        return
+        return None
+    by_lower = {level.lower(): level for level in ladder.scale}
     try:
-        ladder.check_level(target_level)
+        return ladder.check_level(by_lower.get(target_level.strip().lower(), target_level))
     except ValueError as exc:
         raise ConfigError(f"--target-level: {exc}") from None
 
@@ -112,7 +116,7 @@ async def assess_async(
     """
     pkt = _as_packet(packet)
     lad = _as_ladder(ladder)
-    check_target_level(lad, target_level)
+    target_level = check_target_level(lad, target_level)
     chosen = model or default_model()[0]
     log.debug("assess %s with %s (ladder %s %s, target %s)", pkt.packet_id, chosen, lad.id,
               lad.version, target_level)

@@ -185,6 +185,16 @@ def load_packet(path: str | Path, max_chars: int | None = None) -> Packet:
     return packet
 
 
+def read_packet(path: str | Path, max_chars: int | None = None) -> Packet:
+    """``load_packet``, except that ``-`` reads the packet's text from stdin."""
+    if str(path) != "-":
+        return load_packet(path, max_chars)
+    import sys
+
+    raw = sys.stdin.buffer.read()
+    return packet_from_text(_decode_text(raw, Path("<stdin>")), "stdin", "<stdin>", "md", max_chars)
+
+
 def unchanged_packet_text(source: str | Path, sha256: str) -> str | None:
     """The canonical text of the packet at ``source`` if it still reads with ``sha256``.
 

@@ -9,7 +9,7 @@ and calibrator, the targets CSV, and whether there is any packet to assess.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,6 +64,7 @@ class Checked:
     out: OutDir
     files: list[Path]
     max_cost_applies: bool = True  # False: baseline or a self-hosted server, nothing is priced
+    target_level: str | None = None  # --target-level as the ladder spells it
 
 
 def _parse_labels(labels_path: str | Path | None, ladder: Ladder,
@@ -129,7 +130,7 @@ def check_options(paths: Sequence[str | Path], out_dir: str | Path, s: Settings)
     if s.max_cost_usd is not None and s.max_cost_usd < 0:
         raise ConfigError("--max-cost must not be negative")
     lad = s.ladder if isinstance(s.ladder, Ladder) else load_ladder(s.ladder)
-    check_target_level(lad, s.target_level)
+    target_level = check_target_level(lad, s.target_level)
     llm_model, spec = _model(s)
     labels = _parse_labels(s.labels_path, lad, s.calibrator)
     targets = read_targets(s.targets_csv, lad) if s.targets_csv is not None else None
@@ -140,7 +141,8 @@ def check_options(paths: Sequence[str | Path], out_dir: str | Path, s: Settings)
         if p.suffix.lower() not in SUPPORTED_SUFFIXES or len(missing) == len(paths):
             raise PacketError("not found (no such file or folder)", p)
     out = OutDir(out_dir)
-    _same_run(out, run_settings(s, lad, str(spec) if spec is not None else BASELINE))
+    _same_run(out, run_settings(replace(s, target_level=target_level), lad,
+                                str(spec) if spec is not None else BASELINE))
     files = expand_paths(paths, exclude=out.path)
     if not files:
         raise ConfigError("no packet files found (looked for "
@@ -149,4 +151,5 @@ def check_options(paths: Sequence[str | Path], out_dir: str | Path, s: Settings)
     applies = spec is not None and spec.info.key_var is not None
     return Checked(ladder=lad, llm_model=llm_model, spec=spec,
                    model_id=str(spec) if spec is not None else BASELINE, labels=labels,
-                   targets=targets, out=out, files=files, max_cost_applies=applies)
+                   targets=targets, out=out, files=files, max_cost_applies=applies,
+                   target_level=target_level)
