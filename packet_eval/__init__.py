@@ -18,10 +18,22 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from packet_eval.api import assess, assess_async, check_target_level, default_model
+from packet_eval.api import (
+    assess,
+    assess_async,
+    check_target_level,
+    default_model,
+    resolve_model,
+)
 from packet_eval.errors import ConfigError, DatasetError, PacketEvalError
 from packet_eval.ladder import Ladder, load_ladder
-from packet_eval.packet import Packet, load_packet, packet_from_text, unchanged_packet_text
+from packet_eval.packet import (
+    Packet,
+    load_packet,
+    packet_from_text,
+    read_packet,
+    unchanged_packet_text,
+)
 from packet_eval.schema import Assessment, read_assessments
 
 if TYPE_CHECKING:
@@ -43,6 +55,7 @@ if TYPE_CHECKING:
         create_app,
         exposure_warning,
         is_loopback,
+        listen_socket,
         server_url,
     )
     from packet_eval.store import Store
@@ -64,7 +77,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "compare": ("packet_eval.report.calibration", "compare"),
     **{n: ("packet_eval.serve", n) for n in (
         "DEFAULT_HOST", "DEFAULT_PORT", "allowed_hosts_for", "create_app", "exposure_warning",
-        "is_loopback", "server_url")},
+        "is_loopback", "listen_socket", "server_url")},
     "Store": ("packet_eval.store", "Store"),
 }
 
@@ -96,18 +109,21 @@ __all__ = [
     "gate_markdown",
     "is_loopback",
     "load_dataset",
+    "listen_socket",
     "load_ladder",
     "load_packet",
     "packet_from_text",
     "parse_labels",
     "read_assessments",
     "read_log_summary",
+    "read_packet",
     "render_agreement_markdown",
     "render_agreement_text",
     "render_diff_text",
     "render_html",
     "render_markdown",
     "render_text",
+    "resolve_model",
     "run_batch",
     "run_gate",
     "server_url",

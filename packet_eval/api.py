@@ -46,12 +46,41 @@ def default_model() -> tuple[str, str | None]:
     return BASELINE, OFFLINE_NOTICE
 
 
-def check_target_level(ladder: Ladder, target_level: str | None) -> None:
-    """Raise a one-line ConfigError when ``target_level`` is not a level of ``ladder``."""
+def resolve_model(model: str | None, base_url: str | None = None) -> tuple[str, str | None]:
+    """The model a command runs, and a notice to show when it was chosen for the user.
+
+    An explicit ``model`` wins. With ``base_url`` and no model (and no
+    ``PACKET_EVAL_MODEL``), the server is asked for its models and the only one is
+    used; several, none or no answer is a ConfigError. A base URL never silently
+    falls back to the offline baseline.
+    """
+    if model:
+        if model == BASELINE and base_url:
+            raise ConfigError("--base-url needs an LLM model; the offline baseline sends nothing "
+                              "to a server (drop --base-url, or pass --model NAME)")
+        return model, None
+    if base_url and not os.environ.get("PACKET_EVAL_MODEL"):
+        from packet_eval.providers.discovery import only_model
+
+        name = only_model(base_url)
+        return name, f"--model not given: using {name}, the one model {base_url} serves"
+    chosen, notice = default_model()
+    if chosen == BASELINE and base_url:
+        raise ConfigError("--base-url needs an LLM model, but PACKET_EVAL_MODEL is 'baseline'; "
+                          "pass --model NAME")
+    return chosen, notice
+
+
+def check_target_level(ladder: Ladder, target_level: str | None) -> str | None:
+    """The ladder's own spelling of ``target_level`` (matched in any case), or None.
+
+    Raises a one-line ConfigError when it is not a level of ``ladder``.
+    """
     if target_level is None:
-        return
+        return None
+    by_lower = {level.lower(): level for level in ladder.scale}
     try:
-        ladder.check_level(target_level)
+        return ladder.check_level(by_lower.get(target_level.strip().lower(), target_level))
     except ValueError as exc:
         raise ConfigError(f"--target-level: {exc}") from None
 
@@ -87,7 +116,7 @@ async def assess_async(
     """
     pkt = _as_packet(packet)
     lad = _as_ladder(ladder)
-    check_target_level(lad, target_level)
+    target_level = check_target_level(lad, target_level)
     chosen = model or default_model()[0]
     log.debug("assess %s with %s (ladder %s %s, target %s)", pkt.packet_id, chosen, lad.id,
               lad.version, target_level)

@@ -34,6 +34,7 @@ from packet_eval.errors import PacketError
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".docx", ".pdf", ".html", ".htm")
 DEFAULT_MAX_CHARS = 2_000_000
 DEFAULT_MAX_FILE_BYTES = 50_000_000
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File Binary: encrypted Office files
 log = logging.getLogger(__name__)
 
 
@@ -146,7 +147,10 @@ def load_packet(path: str | Path, max_chars: int | None = None) -> Packet:
     """Read a packet file into canonical text. Raises ``PacketError`` with a one-line reason."""
     p = Path(path)
     suffix = p.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    if not p.exists():
+        # Before the suffix check: a mistyped folder has no suffix, and "not found" is the fix.
+        raise PacketError("file not found", p)
+    if suffix not in SUPPORTED_SUFFIXES and not p.is_dir():
         raise PacketError(
             f"unsupported file type '{p.suffix or '(none)'}' "
             f"(supported: {', '.join(SUPPORTED_SUFFIXES)})", p)
@@ -181,6 +185,16 @@ def load_packet(path: str | Path, max_chars: int | None = None) -> Packet:
     return packet
 
 
+def read_packet(path: str | Path, max_chars: int | None = None) -> Packet:
+    """``load_packet``, except that ``-`` reads the packet's text from stdin."""
+    if str(path) != "-":
+        return load_packet(path, max_chars)
+    import sys
+
+    raw = sys.stdin.buffer.read()
+    return packet_from_text(_decode_text(raw, Path("<stdin>")), "stdin", "<stdin>", "md", max_chars)
+
+
 def unchanged_packet_text(source: str | Path, sha256: str) -> str | None:
     """The canonical text of the packet at ``source`` if it still reads with ``sha256``.
 
@@ -199,6 +213,9 @@ def unchanged_packet_text(source: str | Path, sha256: str) -> str | None:
 
 
 def _decode_text(raw: bytes, path: Path) -> str:
+    utf16 = _utf16_text(raw)
+    if utf16 is not None:
+        return utf16
     if b"\x00" in raw[:8192] or _control_ratio(raw[:8192]) > 0.1:
         raise PacketError("looks like a binary file, not text", path)
     try:
@@ -207,6 +224,16 @@ def _decode_text(raw: bytes, path: Path) -> str:
         raise PacketError(
             f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
             "re-save it as UTF-8", path) from None
+
+
+def _utf16_text(raw: bytes) -> str | None:
+    """UTF-16 text (Windows Notepad's "Unicode"), by its byte-order mark; None otherwise."""
+    if not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        return raw.decode("utf-16")
+    except UnicodeDecodeError:
+        return None
 
 
 def _control_ratio(chunk: bytes) -> float:
@@ -222,6 +249,10 @@ def _docx_text(raw: bytes, path: Path) -> str:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    if raw[:8] == OLE2_MAGIC:
+        # Word saves a password-protected .docx as an encrypted OLE2 container, not a zip.
+        raise PacketError("is a password-protected .docx; remove the password in Word "
+                          "(File > Info > Protect Document) and retry", path)
     if raw[:4] != b"PK\x03\x04":
         raise PacketError("is not a valid .docx file (not a zip package)", path)
     try:
@@ -254,7 +285,7 @@ def _docx_text(raw: bytes, path: Path) -> str:
 
 def _pdf_text(raw: bytes, path: Path) -> str:
     import pypdf
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError, PyPdfError
 
     if not raw.lstrip().startswith(b"%PDF"):
         raise PacketError("is not a PDF file (no %PDF header)", path)
@@ -265,12 +296,17 @@ def _pdf_text(raw: bytes, path: Path) -> str:
     pypdf_log.setLevel(logging.CRITICAL)
     try:
         reader = pypdf.PdfReader(io.BytesIO(raw))
-        if reader.is_encrypted:
+        # An owner password only restricts editing; every viewer opens the file with
+        # the empty user password, and so does pypdf.
+        if reader.is_encrypted and not reader.decrypt(""):
             raise PacketError("is a password-protected PDF; remove the password and retry", path)
         pages = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages]
     except PacketError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+    except DependencyError:
+        raise PacketError("is an AES-encrypted PDF, which needs the 'cryptography' package "
+                          "(uv add cryptography), or save it without encryption", path) from None
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
             RecursionError, zlib.error) as exc:
         raise PacketError(f"is not a readable PDF ({type(exc).__name__})", path) from None
     finally:
@@ -288,6 +324,9 @@ def _pdf_text(raw: bytes, path: Path) -> str:
                 current, first_on_page = [], False
         if current:
             _add_paragraph(paragraphs, " ".join(current), first_on_page)
+    if pages and not any(p.strip() for p in pages):
+        raise PacketError(f"PDF has {len(pages)} page(s) but no text layer (a scan or images?); "
+                          "export it with text, or run OCR first", path)
     return "\n\n".join(paragraphs)
 
 

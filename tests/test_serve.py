@@ -228,9 +228,34 @@ def cli_app():
 def fake_uvicorn(monkeypatch):
     import uvicorn
 
+    import packet_eval
+
     calls: list[dict] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+
+    def run(server, sockets=None):
+        cfg = server.config
+        calls.append({"app": cfg.app, "host": cfg.host, "port": cfg.port, "sockets": sockets})
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    # No real port is taken: the bind is the one thing this fixture does not exercise.
+    monkeypatch.setattr(packet_eval, "listen_socket", lambda host, port: ("sock", host, port),
+                        raising=False)
     return calls
+
+
+def test_a_busy_port_is_one_line_and_no_banner(cli_app):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli_app, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"cannot listen on 127.0.0.1:{port}" in lines[0]
+    assert "--port" in lines[0] and "preview on" not in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_non_loopback_bind_prints_the_warning(cli_app, fake_uvicorn):

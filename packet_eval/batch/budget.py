@@ -62,8 +62,8 @@ def check_before_run(max_usd: float | None, estimate_usd: float, *, uncached: in
         return
     if not priced:
         raise BudgetExceeded(
-            f"--max-cost: {model} has no price in packet_eval/providers/pricing.py, so spend cannot be "
-            "checked; add its prices there or run without --max-cost")
+            f"--max-cost: no price is known for {model}, so spend cannot be checked; "
+            "run without --max-cost")
     if estimate_usd > max_usd and cached == 0:
         how = " with the Batch API discount" if batch_discount else ""
         raise BudgetExceeded(

@@ -9,17 +9,18 @@ and calibrator, the targets CSV, and whether there is any packet to assess.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from packet_eval.api import BASELINE, check_target_level, default_model
+from packet_eval.api import BASELINE, check_target_level, resolve_model
 from packet_eval.batch.jobs import expand_paths, read_targets
 from packet_eval.batch.outdir import OutDir
-from packet_eval.errors import ConfigError, DatasetError
+from packet_eval.errors import ConfigError, DatasetError, PacketError
 from packet_eval.ladder import Ladder, load_ladder
+from packet_eval.packet import SUPPORTED_SUFFIXES
 from packet_eval.providers import ModelSpec, RetryPolicy, parse_model
 from packet_eval.store import Store
 
@@ -62,6 +63,8 @@ class Checked:
     targets: dict[str, str] | None
     out: OutDir
     files: list[Path]
+    max_cost_applies: bool = True  # False: baseline or a self-hosted server, nothing is priced
+    target_level: str | None = None  # --target-level as the ladder spells it
 
 
 def _parse_labels(labels_path: str | Path | None, ladder: Ladder,
@@ -85,7 +88,7 @@ def _parse_labels(labels_path: str | Path | None, ladder: Ladder,
 
 
 def _model(s: Settings) -> tuple[str | None, ModelSpec | None]:
-    chosen = s.model or default_model()[0]
+    chosen = resolve_model(s.model, s.base_url)[0]
     if chosen == BASELINE:
         if s.batch_api:
             raise ConfigError("--batch-api needs an openai/* or anthropic/* model, not the baseline")
@@ -98,6 +101,26 @@ def _model(s: Settings) -> tuple[str | None, ModelSpec | None]:
     return chosen, spec
 
 
+def run_settings(s: Settings, ladder: Ladder, model_id: str) -> dict[str, str | None]:
+    """What one ``--out`` directory holds results for: model, ladder and target."""
+    target = s.target_level if s.targets_csv is None else f"targets: {Path(s.targets_csv).resolve()}"
+    return {"model": model_id, "ladder_sha256": ladder.sha256, "target": target}
+
+
+def _same_run(out: OutDir, wanted: dict[str, str | None]) -> None:
+    # One directory, one set of rows: a rerun with another target, ladder or model would
+    # add a second row per packet, so it is refused rather than mixed in (README).
+    previous = out.previous_run()
+    if previous is None:
+        return
+    for name, value in wanted.items():
+        if name in previous and previous[name] != value:
+            was = previous.get("ladder") if name == "ladder_sha256" else previous[name]
+            raise ConfigError(f"--out {out.path} holds a run with another {name.split('_')[0]} "
+                              f"({was or 'none'}); rerun with the same options to resume, or "
+                              "use a new --out")
+
+
 def check_options(paths: Sequence[str | Path], out_dir: str | Path, s: Settings) -> Checked:
     """Raise a one-line PacketEvalError for any problem with the options; else resolve them."""
     if s.target_level is not None and s.targets_csv is not None:
@@ -107,15 +130,26 @@ def check_options(paths: Sequence[str | Path], out_dir: str | Path, s: Settings)
     if s.max_cost_usd is not None and s.max_cost_usd < 0:
         raise ConfigError("--max-cost must not be negative")
     lad = s.ladder if isinstance(s.ladder, Ladder) else load_ladder(s.ladder)
-    check_target_level(lad, s.target_level)
+    target_level = check_target_level(lad, s.target_level)
     llm_model, spec = _model(s)
     labels = _parse_labels(s.labels_path, lad, s.calibrator)
     targets = read_targets(s.targets_csv, lad) if s.targets_csv is not None else None
+    missing = [Path(raw) for raw in paths if not Path(raw).expanduser().exists()]
+    for p in missing:
+        # Before the run directory exists: a mistyped folder (or every path missing) leaves
+        # no empty report behind; a missing packet file among others fails on its own row.
+        if p.suffix.lower() not in SUPPORTED_SUFFIXES or len(missing) == len(paths):
+            raise PacketError("not found (no such file or folder)", p)
     out = OutDir(out_dir)
+    _same_run(out, run_settings(replace(s, target_level=target_level), lad,
+                                str(spec) if spec is not None else BASELINE))
     files = expand_paths(paths, exclude=out.path)
     if not files:
         raise ConfigError("no packet files found (looked for "
                           ".md .markdown .txt .docx .pdf .html .htm)")
+    # The baseline and self-hosted servers cost nothing: --max-cost does not apply (README).
+    applies = spec is not None and spec.info.key_var is not None
     return Checked(ladder=lad, llm_model=llm_model, spec=spec,
                    model_id=str(spec) if spec is not None else BASELINE, labels=labels,
-                   targets=targets, out=out, files=files)
+                   targets=targets, out=out, files=files, max_cost_applies=applies,
+                   target_level=target_level)

@@ -134,6 +134,14 @@ class OutDir:
             os.close(self._lock_fd)  # closing releases the flock
             self._lock_fd = None
 
+    def previous_run(self) -> dict[str, Any] | None:
+        """The ``run.json`` an earlier run left here, or None (none, or unreadable)."""
+        try:
+            data = json.loads((self.path / RUN_INFO).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
     def load_results(self) -> LoadedResults:
         """Index finished results, truncating a torn final line left by a crash."""
         out = LoadedResults()

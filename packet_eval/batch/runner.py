@@ -30,20 +30,20 @@ import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
 
 from packet_eval.batch.budget import Budget, check_before_run
 from packet_eval.batch.jobs import Job, make_estimator, scan
-from packet_eval.batch.options import Checked, Settings, check_options
+from packet_eval.batch.options import Checked, Settings, check_options, run_settings
 from packet_eval.batch.outdir import DurableAppender, LoadedResults
 from packet_eval.batch.outputs import write_outputs
 from packet_eval.batch.progress import ProgressBar
 from packet_eval.batch.provider_batches import run_provider_batches
 from packet_eval.batch.run import BatchRun
-from packet_eval.batch.summary import BatchSummary
+from packet_eval.batch.summary import BatchSummary, Failure
 from packet_eval.extractors.request import LLMOptions, request_hash, should_redact
 from packet_eval.ladder import Ladder
 from packet_eval.packet import Packet
@@ -101,7 +101,8 @@ def _loaded(c: Checked, summary: BatchSummary) -> LoadedResults:
     return loaded
 
 
-def plan(c: Checked, s: Settings, summary: BatchSummary, store: Store | None) -> Plan:
+def plan(c: Checked, s: Settings, summary: BatchSummary, store: Store | None, *,
+         full_scan: bool = False) -> Plan:
     """Index what is done, scan the packets, and check the estimate against ``--max-cost``."""
     loaded = _loaded(c, summary)
     opts = LLMOptions(use_cache=s.use_cache)
@@ -121,7 +122,8 @@ def plan(c: Checked, s: Settings, summary: BatchSummary, store: Store | None) ->
     summary.total = len(c.files)
     # Without a budget to check up front, scanning (reading and hashing every packet)
     # is pipelined into the workers; with one, the estimate needs the whole scan first.
-    p = Plan(loaded, opts, scanning, pipelined=s.max_cost_usd is None and not s.batch_api)
+    p = Plan(loaded, opts, scanning,
+             pipelined=not full_scan and s.max_cost_usd is None and not s.batch_api)
     if p.pipelined:
         return p
     p.jobs.extend(scanning)
@@ -132,6 +134,8 @@ def plan(c: Checked, s: Settings, summary: BatchSummary, store: Store | None) ->
     for j in uncached:
         j.est_cost_usd *= BATCH_DISCOUNT if s.batch_api else 1.0
     summary.estimate_usd = round(sum(j.est_cost_usd for j in uncached), 6)
+    summary.cached = len(p.todo) - len(uncached) if spec is not None else 0
+    summary.priced = estimator.priced
     check_before_run(s.max_cost_usd, summary.estimate_usd, uncached=len(uncached),
                      cached=len(p.todo) - len(uncached), priced=estimator.priced,
                      model=c.model_id, batch_discount=BATCH_DISCOUNT if s.batch_api else None)
@@ -211,9 +215,12 @@ def _connect(run: BatchRun, c: Checked, s: Settings) -> None:
                                                 timeout_s=run.opts.timeout_s)
 
 
-async def _run(c: Checked, s: Settings, t0: float) -> BatchSummary:
+async def _run(c: Checked, s: Settings, t0: float, notes: list[str] | None = None) -> BatchSummary:
     summary = BatchSummary(out_dir=str(c.out.path), model=c.model_id,
-                           ladder=f"{c.ladder.id} {c.ladder.version}", max_cost_usd=s.max_cost_usd)
+                           ladder=f"{c.ladder.id} {c.ladder.version}", max_cost_usd=s.max_cost_usd,
+                           notes=list(notes or []),
+                           ladder_sha256=c.ladder.sha256,
+                           target=run_settings(s, c.ladder, c.model_id)["target"])
     store = s.store if s.store is not None or c.spec is None else Store()
     c.out.lock()
     bar: ProgressBar | None = None
@@ -267,6 +274,7 @@ async def run_batch(
     poll_interval_s: float = 30.0,
     console: Console | None = None,
     redact: bool | None = None,
+    dry_run: bool = False,
 ) -> BatchSummary:
     """Assess every packet under ``paths`` into ``out_dir``; see the module docstring.
 
@@ -291,6 +299,7 @@ async def run_batch(
         console: where progress and notices go (default: stderr).
         redact: mask personal data before it leaves the machine; None decides as the live
             extractor does (on for any endpoint that is not local).
+        dry_run: only scan and estimate (``--dry-run``): no call, nothing written.
 
     Returns:
         A BatchSummary; its ``exit_code`` is non-zero if any packet failed or the run stopped.
@@ -306,4 +315,24 @@ async def run_batch(
                  use_cache=use_cache, max_cost_usd=max_cost_usd, labels_path=labels_path,
                  calibrator=calibrator, progress=progress, batch_api=batch_api, retry=retry,
                  store=store, poll_interval_s=poll_interval_s, console=console, redact=redact)
-    return await _run(check_options(paths, out_dir, s), s, t0)
+    c = check_options(paths, out_dir, s)
+    s = replace(s, target_level=c.target_level)
+    if dry_run:
+        return _estimate(c, s)
+    if s.max_cost_usd is not None and not c.max_cost_applies:
+        s = replace(s, max_cost_usd=None)
+        return await _run(c, s, t0, notes=[f"--max-cost ignored: {c.model_id} runs unpriced "
+                                           "(offline or self-hosted), so nothing is spent"])
+    return await _run(c, s, t0)
+
+
+def _estimate(c: Checked, s: Settings) -> BatchSummary:
+    """``--dry-run``: what a run would do and cost, from a full scan; no call, no file written."""
+    summary = BatchSummary(out_dir=str(c.out.path), model=c.model_id, dry_run=True,
+                           ladder=f"{c.ladder.id} {c.ladder.version}", max_cost_usd=s.max_cost_usd)
+    store = s.store if s.store is not None or c.spec is None else Store()
+    p = plan(c, replace(s, max_cost_usd=None), summary, store, full_scan=True)
+    summary.failed = [Failure(str(j.path), j.packet_id, j.error, j.error_type or "PacketError")
+                      for j in p.jobs if j.error is not None]
+    summary.not_run = len(p.todo)
+    return summary

@@ -27,6 +27,8 @@ class BatchSummary:
     out_dir: str
     model: str
     ladder: str
+    ladder_sha256: str | None = None
+    target: str | None = None  # --target-level, or "targets:" and the CSV's path
     total: int = 0
     done: int = 0
     assessed: int = 0
@@ -49,10 +51,14 @@ class BatchSummary:
     batch_api: dict[str, Any] | None = None
     files: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    dry_run: bool = False  # --dry-run: scanned and estimated only
+    priced: bool = True  # False: no price is known for the model, so the estimate is $0
     started_utc: str = field(default_factory=now_utc)
 
     @property
     def exit_code(self) -> int:
+        if self.dry_run:
+            return EXIT_FAILED if self.failed else EXIT_OK
         if self.stop_reason == "interrupted":
             return EXIT_INTERRUPTED
         if self.failed:

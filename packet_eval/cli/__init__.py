@@ -17,10 +17,10 @@ from typing import Any
 import typer
 
 from packet_eval.cli import agreement, assess, calls, dataset, evals, ladder, preview, serve
-from packet_eval.cli.console import debug_log_to_stderr, friendly
-from packet_eval.cli.options import VerboseOpt
+from packet_eval.cli.console import debug_log_to_stderr, friendly, set_quiet
+from packet_eval.cli.options import QuietOpt, VerboseOpt, VersionOpt
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+app = typer.Typer(no_args_is_help=True, add_completion=True, rich_markup_mode=None,
                   pretty_exceptions_show_locals=False,
                   help="Grounded evidence from AI-engineering promotion packets.")
 ladder_app = typer.Typer(no_args_is_help=True, help="Inspect ladders.")
@@ -47,10 +47,15 @@ app.add_typer(eval_app, name="eval")
 
 
 @app.callback()
-def _global_options(ctx: typer.Context, verbose: VerboseOpt = False) -> None:
+def _global_options(ctx: typer.Context, verbose: VerboseOpt = False, quiet: QuietOpt = False,
+                    version: VersionOpt = False) -> None:
     # Options that go before the command: `packet-eval --verbose preview ...`.
+    if verbose and quiet:
+        raise typer.BadParameter("--quiet and --verbose exclude each other")
     if verbose:
         ctx.call_on_close(debug_log_to_stderr())
+    set_quiet(quiet)
+    ctx.call_on_close(lambda: set_quiet(False))
 
 
 def main() -> None:  # pragma: no cover - console-script entry point

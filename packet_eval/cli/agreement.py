@@ -14,12 +14,12 @@ from packet_eval.cli.options import AgreementFormat, CalibratorOpt, LadderOpt
 
 
 def agreement(
-    labels: Annotated[Path, typer.Argument(help="The committee's labels (JSONL, the golden labels format).")],
-    assessments: Annotated[Path, typer.Argument(help="assessments.jsonl from `packet-eval assess`.")],
-    fmt: Annotated[AgreementFormat, typer.Option("--format", "-f", help="Output format.")] = AgreementFormat.text,
+    labels: Annotated[Path, typer.Argument(metavar="LABELS", help="The committee's labels (JSONL, the golden labels format).")],
+    assessments: Annotated[Path, typer.Argument(metavar="ASSESSMENTS", help="assessments.jsonl from `packet-eval assess`.")],
+    fmt: Annotated[AgreementFormat, typer.Option("--format", "-f", metavar="text|json|markdown", help="Output format.")] = AgreementFormat.text,
     ladder: LadderOpt = None,
     calibrator: CalibratorOpt = None,
-    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap replicates for the 95% intervals.")] = 1000,
+    n_boot: Annotated[int, typer.Option("--n-boot", metavar="N", help="Bootstrap replicates for the 95% intervals.")] = 1000,
 ) -> None:
     """Agreement of assessments with the committee's labels, and the disagreements to discuss."""
     from packet_eval import (

@@ -29,27 +29,28 @@ if TYPE_CHECKING:
 
 
 def assess(
-    paths: Annotated[list[Path], typer.Argument(help="Packet files and/or directories (searched recursively).")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Run directory: results, summaries and report.html. Rerun with the same one to resume.")],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATHS...", help="Packet files and/or directories (searched recursively).")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Run directory: results, summaries and report.html. Rerun with the same one to resume.")],
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", help="Most LLM requests in flight at once; lowered automatically while the provider answers 429.")] = 8,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", metavar="N", help="Most LLM requests in flight at once; lowered automatically while the provider answers 429.")] = 8,
     target_level: TargetLevelOpt = None,
-    targets: Annotated[Path | None, typer.Option("--targets", help="CSV with packet_id (or path) and target_level columns.")] = None,
+    targets: Annotated[Path | None, typer.Option("--targets", metavar="CSV", help="CSV with packet_id (or path) and target_level columns.")] = None,
     ladder: LadderOpt = None,
     no_cache: NoCacheOpt = False,
     redact: RedactOpt = None,
-    max_cost: Annotated[float | None, typer.Option("--max-cost", help="Spending ceiling in USD: refuse to start over it, stop cleanly before it.")] = None,
-    labels: Annotated[Path | None, typer.Option("--labels", help="The committee's calibration labels (JSONL); the report shows disagreements first.")] = None,
+    max_cost: Annotated[float | None, typer.Option("--max-cost", metavar="USD", help="Spending ceiling in USD: refuse to start over it, stop cleanly before it.")] = None,
+    labels: Annotated[Path | None, typer.Option("--labels", metavar="JSONL", help="The committee's calibration labels (JSONL); the report shows disagreements first.")] = None,
     calibrator: CalibratorOpt = None,
     batch_api: Annotated[bool, typer.Option("--batch-api", help="Submit through the provider's Batch API (openai/*, anthropic/*): about half price, results within 24 h.")] = False,
-    poll_seconds: Annotated[float, typer.Option("--poll-seconds", help="How often to poll provider batches.")] = 30.0,
+    poll_seconds: Annotated[float, typer.Option("--poll-seconds", metavar="SECONDS", help="How often to poll provider batches.")] = 30.0,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (for logs).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count packets and estimate the cost: no LLM call, nothing written.")] = False,
 ) -> None:
     """Assess a whole cycle of packets: concurrent, resumable, within budget, with a committee report."""
-    from packet_eval import ConfigError, default_model, run_batch
+    from packet_eval import ConfigError, resolve_model, run_batch
 
-    chosen, notice = (model, None) if model else default_model()
+    chosen, notice = resolve_model(model, base_url)
     if notice:
         note(notice)
     if calibrator and labels is None:
@@ -59,8 +60,28 @@ def assess(
         target_level=target_level, targets_csv=targets, ladder=ladder, use_cache=not no_cache, redact=redact,
         max_cost_usd=max_cost, labels_path=labels, calibrator=calibrator,
         progress=not no_progress and sys.stderr.isatty(), batch_api=batch_api,
-        poll_interval_s=poll_seconds))
+        poll_interval_s=poll_seconds, dry_run=dry_run))
+    if dry_run:
+        print_estimate(summary)
+        return
     print_summary(summary)
+
+
+def print_estimate(s: BatchSummary) -> None:
+    """``--dry-run``: what the run would do and cost."""
+    done = f", {s.skipped} already done in {s.out_dir}" if s.skipped else ""
+    out.print(f"dry run: {s.total} packet(s){done}; {s.not_run} to assess with {s.model}"
+              + (f" ({s.cached} from cache)" if s.model != "baseline" else ""), highlight=False)
+    if s.model == "baseline":
+        out.print("estimated cost $0.00 (offline baseline: nothing is sent)", highlight=False)
+    elif not s.priced:
+        out.print(f"estimated cost unknown: no price is known for {s.model}", highlight=False)
+    else:
+        out.print(f"estimated cost ${s.estimate_usd:.4f}", highlight=False)
+    for f in s.failed:
+        err.print(f"  {f.source}: {f.error}", highlight=False, soft_wrap=True, markup=False)
+    if s.exit_code:
+        raise typer.Exit(s.exit_code)
 
 
 def print_summary(s: BatchSummary) -> None:

@@ -13,7 +13,7 @@ from packet_eval.cli.options import JsonOpt
 
 
 def log(
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many recent calls.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", help="How many recent calls.")] = 20,
     as_json: JsonOpt = False,
 ) -> None:
     """Show recent LLM calls from the local call log: tokens, latency, cost, status."""

@@ -32,8 +32,18 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+_QUIET = {"on": False}  # --quiet: set once per invocation by the app's callback
+
+
+def set_quiet(on: bool) -> None:
+    """Silence ``note`` lines (``--quiet``); errors always print."""
+    _QUIET["on"] = on
+
+
 def note(message: str) -> None:
     """A yellow ``note:`` line on stderr (a default was chosen, a file had a quirk)."""
+    if _QUIET["on"]:
+        return
     err.print(f"[yellow]note:[/] {message}", highlight=False, soft_wrap=True)
 
 

@@ -26,23 +26,21 @@ def check(directory: DatasetArg, ladder: LadderOpt = None) -> None:
 
 def stats(directory: DatasetArg, ladder: LadderOpt = None, as_json: JsonOpt = False) -> None:
     """Print the distribution of levels, flags, styles, tags, formats and lengths."""
-    from rich.table import Table
-
     from packet_eval import dataset_stats, load_dataset, load_ladder
 
     counts = dataset_stats(load_dataset(directory, load_ladder(ladder)))
     if as_json:
         sys.stdout.write(json.dumps(counts, indent=2) + "\n")
         return
-    out.print(f"[bold]{directory}[/]: {counts['packets']} packets, {counts['labels']} labels, "
-              f"{counts['doubly_labelled']} doubly labelled, {counts['injection_pairs']} injection "
-              f"pairs, splits {counts['splits']}")
+    splits = ", ".join(f"{k} {v}" for k, v in counts["splits"].items())
+    out.print(f"[bold]{escape(str(directory))}[/]: {counts['packets']} packets, {counts['labels']} "
+              f"labels, {counts['doubly_labelled']} doubly labelled, {counts['injection_pairs']} "
+              f"injection pairs; splits: {splits}", highlight=False)
+    # One aligned line per property: a dozen tiny tables scrolled the summary off screen.
     for key in ("levels", "target_levels", "flags", "styles", "tags", "formats", "calibrators"):
-        table = Table(title=key, title_justify="left")
-        table.add_column("value")
-        table.add_column("count", justify="right")
-        for k, v in counts[key].items():
-            table.add_row(str(k), str(v))
-        out.print(table)
+        values = " \u00b7 ".join(f"{k} {v}" for k, v in counts[key].items()) or "(none)"
+        out.print(f"  {key.replace('_', ' '):<14}{escape(values)}", highlight=False, soft_wrap=True)
     w = counts["words"]
-    out.print(f"words: min {w['min']}, max {w['max']}, buckets {w['buckets']}")
+    buckets = " \u00b7 ".join(f"{k} {v}" for k, v in w["buckets"].items())
+    out.print(f"  {'words':<14}min {w['min']}, max {w['max']}; {buckets}", highlight=False,
+              soft_wrap=True)

@@ -11,9 +11,9 @@ import typer
 
 
 def gate(
-    log: Annotated[Path, typer.Argument(help="An inspect eval log (.eval or .json).")],
-    thresholds: Annotated[Path, typer.Option(help="Floors per extractor.")] = Path("evals/thresholds.toml"),
-    baseline: Annotated[Path | None, typer.Option(help="Committed figures to check regressions against.")] = Path("evals/baseline.json"),
+    log: Annotated[Path, typer.Argument(metavar="LOG", help="An inspect eval log (.eval or .json).")],
+    thresholds: Annotated[Path, typer.Option(metavar="TOML", help="Floors per extractor.")] = Path("evals/thresholds.toml"),
+    baseline: Annotated[Path | None, typer.Option(metavar="JSON", help="Committed figures to check regressions against.")] = Path("evals/baseline.json"),
     update_baseline: Annotated[bool, typer.Option("--update-baseline", help="Record this log's gated metrics as the new baseline (after it passes).")] = False,
 ) -> None:
     """Fail (exit 1) if the eval errored, a metric is below its threshold, or it regressed."""
@@ -35,8 +35,8 @@ def gate(
 
 
 def compare(
-    log_a: Annotated[Path, typer.Argument(help="The reference log (A).")],
-    log_b: Annotated[Path, typer.Argument(help="The candidate log (B).")],
+    log_a: Annotated[Path, typer.Argument(metavar="LOG_A", help="The reference log (A).")],
+    log_b: Annotated[Path, typer.Argument(metavar="LOG_B", help="The candidate log (B).")],
 ) -> None:
     """Print two logs' metrics side by side with deltas and 95% CIs."""
     from packet_eval import compare_logs_markdown, read_log_summary

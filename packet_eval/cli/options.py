@@ -32,28 +32,42 @@ class AgreementFormat(StrEnum):
 
 
 ModelOpt = Annotated[str | None, typer.Option(
-    "--model", "-m", help="'baseline' or provider/model, e.g. openai/gpt-4.1-mini. "
+    "--model", "-m", metavar="MODEL", help="'baseline' or provider/model, e.g. openai/gpt-4.1-mini. "
     "Default: an LLM if a key is set, else baseline.")]
 LadderOpt = Annotated[Path | None, typer.Option(
-    "--ladder", help="Ladder YAML (default: the built-in AI-engineering ladder).")]
+    "--ladder", metavar="YAML", help="Ladder YAML (default: the built-in AI-engineering ladder).")]
 TargetLevelOpt = Annotated[str | None, typer.Option(
-    "--target-level", "-t", help="Level the packet asks for (every packet, for assess); "
-    "gaps are shown against it.")]
+    "--target-level", "-t", metavar="LEVEL", help="Level the packet asks for (every packet, for "
+    "assess); gaps are shown against it. A level of the ladder, in any case: junior, mid, "
+    "senior, staff for the built-in one (see 'packet-eval ladder show').")]
 BaseUrlOpt = Annotated[str | None, typer.Option(
-    "--base-url", help="OpenAI-compatible server URL (vLLM, llama.cpp, LM Studio).")]
+    "--base-url", metavar="URL", help="OpenAI-compatible server URL (vLLM, llama.cpp, LM Studio).")]
 NoCacheOpt = Annotated[bool, typer.Option(
     "--no-cache", help="Do not serve LLM calls from the local cache.")]
 RedactOpt = Annotated[bool | None, typer.Option(
     "--redact/--no-redact", help="Mask names, emails, phone numbers, URLs and employee ids "
     "before text leaves the machine. Default: on for any endpoint not on this machine.")]
 CalibratorOpt = Annotated[str | None, typer.Option(
-    "--calibrator", help="Compare with this calibrator's labels "
+    "--calibrator", metavar="NAME", help="Compare with this calibrator's labels "
     "(default: the first label of each packet).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-DatasetArg = Annotated[Path, typer.Argument(help="A dataset directory in the golden layout.")]
+DatasetArg = Annotated[Path, typer.Argument(metavar="DIR", help="A dataset directory in the golden layout.")]
 HostOpt = Annotated[str, typer.Option(
-    "--host", help="Address to bind. Anything but loopback exposes uploads and results.")]
-PortOpt = Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")]
+    "--host", metavar="HOST", help="Address to bind. Anything but loopback exposes uploads and results.")]
+PortOpt = Annotated[int, typer.Option("--port", "-p", metavar="PORT", help="Port to listen on.")]
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No notes on stderr (which model was chosen, file quirks); errors "
+    "still print.")]
+def _print_version(value: bool) -> None:
+    if value:
+        from packet_eval import __version__
+
+        typer.echo(f"packet-eval {__version__}")
+        raise typer.Exit(0)
+
+
+VersionOpt = Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")]
 VerboseOpt = Annotated[bool, typer.Option(
     "--verbose", "-v", help="Print packet-eval's debug log to stderr (what was loaded, "
     "extracted, sent and retried).")]

@@ -22,12 +22,12 @@ from packet_eval.cli.options import (
 
 
 def preview(
-    packet: Annotated[Path, typer.Argument(help="Packet file: .md .txt .docx .pdf .html")],
+    packet: Annotated[Path, typer.Argument(metavar="PACKET", help="Packet file: .md .txt .docx .pdf .html, or - for text on stdin.")],
     target_level: TargetLevelOpt = None,
     model: ModelOpt = None,
     ladder: LadderOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
-    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", metavar="text|json|markdown|html", help="Output format.")] = Format.text,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="Write to this file instead of stdout.")] = None,
     base_url: BaseUrlOpt = None,
     no_cache: NoCacheOpt = False,
     redact: RedactOpt = None,
@@ -38,22 +38,23 @@ def preview(
         PacketEvalError,
         assess,
         check_target_level,
-        default_model,
         load_ladder,
-        load_packet,
+        read_packet,
         render_html,
         render_markdown,
         render_text,
+        resolve_model,
     )
 
     lad = load_ladder(ladder)
-    check_target_level(lad, target_level)  # before any notice, so a bad value is the only line
-    pkt = load_packet(packet)
+    # Before any notice, so a bad value is the only line.
+    target_level = check_target_level(lad, target_level)
+    pkt = read_packet(packet)
     # --diff OLD: read the older draft first so a bad path fails before any LLM call.
-    old_pkt = load_packet(diff_old) if diff_old is not None else None
+    old_pkt = read_packet(diff_old) if diff_old is not None else None
     if old_pkt is not None and fmt is Format.html:
         raise PacketEvalError("--diff prints text, json or markdown, not html")
-    chosen, notice = (model, None) if model else default_model()
+    chosen, notice = resolve_model(model, base_url)
     if notice:
         note(notice)
     options = {"model": chosen, "ladder": lad, "target_level": target_level, "base_url": base_url,

@@ -24,12 +24,14 @@ def serve(
     """
     import uvicorn
 
-    from packet_eval import allowed_hosts_for, create_app, exposure_warning, server_url
+    from packet_eval import allowed_hosts_for, create_app, exposure_warning, listen_socket, server_url
 
     web = create_app(model, ladder, allowed_hosts=allowed_hosts_for(host))
+    sock = listen_socket(host, port)  # a busy port fails here, before any banner
     warning = exposure_warning(host, port)
     if warning:
         err.print(warning, style="bold yellow", highlight=False, soft_wrap=True)
     err.print(f"packet-eval preview on {server_url(host, port)}  (Ctrl-C to stop)",
               highlight=False)
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_level="warning"))
+    server.run(sockets=[sock])

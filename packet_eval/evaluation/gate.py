@@ -101,14 +101,21 @@ def _load_baseline(path: Path | None) -> dict[str, Any]:
         raise ConfigError(f"invalid JSON ({exc.msg} at line {exc.lineno})", path) from None
 
 
+POOLED_KAPPA = "pooled_kappa_quadratic"  # the pooled metric its group's pooled_ci_* belongs to
+
+
 def baseline_key(s: EvalSummary) -> str:
     return f"{s.extractor}/{s.dataset}/{s.split}"
 
 
 def _ci(metrics: dict[str, float], name: str) -> tuple[float, float] | None:
-    """The 95% CI logged beside a metric: ``<name>_ci_lo``, or ``<group>/pooled_ci_lo`` for pooled ones."""
+    """The 95% CI logged beside a metric: ``<name>_ci_lo``; ``<group>/pooled_ci_lo`` is pooled kappa's.
+
+    Only ``pooled_kappa_quadratic`` owns the pooled interval: matching on a ``pooled``
+    prefix once showed kappa's interval beside ``pooled_accuracy``.
+    """
     group, _, leaf = name.partition("/")
-    prefix = f"{group}/pooled" if leaf.startswith("pooled") else name
+    prefix = f"{group}/pooled" if leaf == POOLED_KAPPA else name
     lo, hi = metrics.get(f"{prefix}_ci_lo"), metrics.get(f"{prefix}_ci_hi")
     return (lo, hi) if lo is not None and hi is not None else None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from packet_eval.ladder import Ladder
@@ -36,8 +37,16 @@ def render_text(a: Assessment, ladder: Ladder, console: Console) -> None:
             console.print(f"  [yellow]{fl.flag}[/] \u201c{_short(fl.quote, 90)}\u201d")
     if a.gaps:
         console.print(f"[bold]Gaps to {a.target_level}[/]")
+        names = {d.id: d.name for d in ladder.dimensions}
         for g in a.gaps:
-            console.print(f"  [cyan]{g.dimension}[/] {g.demonstrated} \u2192 {g.needed}: "
-                          f"{_short(g.advice, 200)}")
+            # What the target needs is the point of a gap: shown whole, only the example is cut.
+            marker = f"{g.needed} needs: "
+            needs = g.advice.split(marker, 1)[-1]
+            behaviour, _, example = needs.partition(" Evidence that would show it reads like: ")
+            console.print(f"  [cyan]{escape(names.get(g.dimension, g.dimension))}[/] "
+                          f"{g.demonstrated} \u2192 {g.needed}; needs: {escape(behaviour)}",
+                          highlight=False)
+            if example:
+                console.print(f"    [dim]e.g. {escape(_short(example, 160))}[/]", highlight=False)
     console.print("[dim]Evidence for a human decision, not a verdict. Every quote is verbatim "
                   "from the packet.[/]")

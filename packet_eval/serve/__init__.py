@@ -18,6 +18,7 @@ from packet_eval.serve.bind import (
     allowed_hosts_for,
     exposure_warning,
     is_loopback,
+    listen_socket,
     server_url,
 )
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from packet_eval.serve.app import create_app
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "allowed_hosts_for", "create_app", "exposure_warning",
-           "is_loopback", "server_url"]
+           "is_loopback", "listen_socket", "server_url"]
 
 
 def __getattr__(name: str) -> Any:

@@ -8,7 +8,11 @@ from ``app.py`` so the CLI can read its defaults without importing the web stack
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
+
+from packet_eval.errors import ConfigError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -51,3 +55,22 @@ def server_url(host: str, port: int) -> str:
     """The address to open in a browser (IPv6 hosts in brackets)."""
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
     return f"http://{shown}:{port}/"
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``, or ConfigError saying why it cannot listen there.
+
+    Bound before the banner is printed, so a busy port is the only line a user sees.
+    """
+    bare = host.strip("[]")
+    family = socket.AF_INET6 if ":" in bare else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((bare, port))
+    except OSError as exc:
+        sock.close()
+        hint = "; pick another with --port" if exc.errno == errno.EADDRINUSE else ""
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}){hint}") from None
+    sock.set_inheritable(True)
+    return sock

@@ -9,6 +9,7 @@ reported as one.
 Endpoints::
 
     POST /v1/chat/completions                 OpenAI Chat Completions (JSON or SSE stream)
+    GET  /v1/models                           the ids in ``served_models``
     POST /v1/files                            OpenAI file upload (multipart, purpose=batch)
     GET  /v1/files/{id}  /v1/files/{id}/content
     POST /v1/batches   GET /v1/batches/{id}   POST /v1/batches/{id}/cancel
@@ -676,6 +677,7 @@ class FakeLLMServer:
         self._stop = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.served_models: list[str] = ["test-model"]  # what GET /v1/models lists
         self.calls = 0
         self.rejected_429 = 0
         self.in_flight = 0
@@ -962,6 +964,9 @@ class FakeLLMServer:
     def _admin_call(self, h: _Handler, rec: RecordedRequest, anthropic: bool) -> None:
         parts = rec.path.strip("/").split("/")
         m = rec.method
+        if m == "GET" and parts == ["v1", "models"]:
+            return self._send_json(h, rec, 200, {"object": "list", "data": [
+                {"id": name, "object": "model", "owned_by": "fake"} for name in self.served_models]})
         # OpenAI files
         if m == "POST" and parts == ["v1", "files"]:
             return self._openai_upload(h, rec)
