@@ -125,3 +125,23 @@ def pair_kappa(panel: Panel, dimension: str) -> list[float | None]:
 
 
 __all__ = ["CalibratorDiff", "Panel", "build_panel", "pair_kappa"]
+
+
+def panel_table(panel: Panel, tool_report: AgreementReport | None, chosen: str | None,
+                ladder: Ladder) -> tuple[list[str], list[tuple[str, list[float | None]]]]:
+    """(column names, rows of (dimension name, weighted kappas)) for the committee report.
+
+    Columns: the tool against the calibrator of the main figures, the tool against each
+    other calibrator, then each calibrator pair.
+    """
+    others = [c for c in panel.calibrators if c != chosen]
+    cols = [f"tool vs {chosen or 'first label'}", *(f"tool vs {c}" for c in others),
+            *panel.pair_names()]
+    rows = []
+    for dim in ladder.dimensions:
+        vals: list[float | None] = []
+        for r in (tool_report, *(panel.tool.get(c) for c in others)):
+            s = r.dimensions.per_dimension.get(dim.id) if r else None
+            vals.append(s.kappa_quadratic if s else None)
+        rows.append((dim.name, vals + pair_kappa(panel, dim.id)))
+    return cols, rows
