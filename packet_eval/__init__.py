@@ -59,6 +59,9 @@ if TYPE_CHECKING:
         server_url,
     )
     from packet_eval.store import Store
+    from packet_eval.aggregation import aggregation_ceiling
+    from packet_eval.ladder import parse_ladder
+    from packet_eval.rulefit import TooFewLabels, fit_rule, fitted_ladder_yaml
 
 # name -> (module, attribute there): the lazily loaded part of the API.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -79,6 +82,10 @@ _LAZY: dict[str, tuple[str, str]] = {
         "DEFAULT_HOST", "DEFAULT_PORT", "allowed_hosts_for", "create_app", "exposure_warning",
         "is_loopback", "listen_socket", "server_url")},
     "Store": ("packet_eval.store", "Store"),
+    # Calibrating to a committee: the aggregation ceiling and the fitted level rule.
+    "aggregation_ceiling": ("packet_eval.aggregation", "aggregation_ceiling"),
+    "parse_ladder": ("packet_eval.ladder", "parse_ladder"),
+    **{n: ("packet_eval.rulefit", n) for n in ("TooFewLabels", "fit_rule", "fitted_ladder_yaml")},
 }
 
 __all__ = [
@@ -93,6 +100,8 @@ __all__ = [
     "Packet",
     "PacketEvalError",
     "Store",
+    "TooFewLabels",
+    "aggregation_ceiling",
     "allowed_hosts_for",
     "assess",
     "assess_async",
@@ -105,6 +114,8 @@ __all__ = [
     "default_model",
     "diff_assessments",
     "exposure_warning",
+    "fit_rule",
+    "fitted_ladder_yaml",
     "format_diff",
     "gate_markdown",
     "is_loopback",
@@ -113,6 +124,7 @@ __all__ = [
     "load_ladder",
     "load_packet",
     "packet_from_text",
+    "parse_ladder",
     "parse_labels",
     "read_assessments",
     "read_log_summary",

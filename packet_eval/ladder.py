@@ -76,6 +76,8 @@ class Ladder(_Strict):
     dimensions: list[Dimension] = Field(min_length=1)
     flags: list[Flag] = Field(default_factory=list)
     level_rule: LevelRule
+    # Written by `packet-eval calibrate`: the ladder it started from, the labels, the figures.
+    fitted: dict[str, Any] | None = None
     sha256: str = ""
     source: str = ""
 

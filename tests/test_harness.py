@@ -212,3 +212,55 @@ def test_epochs_give_self_consistency_and_compare_shows_deltas(tmp_path, dev_ids
     cells = [c.strip() for c in line.strip("|").split("|")]
     a, b, delta = float(cells[1]), float(cells[2]), float(cells[3])
     assert b == 0.0 and delta == pytest.approx(b - a, abs=1e-3)
+
+
+def off_rule_copy(tmp_path: Path, every: int = 3) -> tuple[Path, int]:
+    """A copy of the golden set with every ``every``-th first label's overall level moved one step.
+
+    Returns the directory and how many test-split packets' first labels now depart from the rule.
+    """
+    root = tmp_path / "off-rule"
+    shutil.copytree(GOLDEN, root)
+    scale = load_ladder().scale
+    test_ids = set(json.loads((GOLDEN / "splits.json").read_text())["test"])
+    rows = [json.loads(x) for x in (GOLDEN / "labels.jsonl").read_text().splitlines()]
+    seen: set[str] = set()
+    changed = 0
+    for i, row in enumerate(rows):
+        first = row["packet_id"] not in seen
+        seen.add(row["packet_id"])
+        if first and i % every == 0:
+            r = scale.index(row["level"])
+            row["level"] = scale[r + 1] if r + 1 < len(scale) else scale[r - 1]
+            changed += row["packet_id"] in test_ids
+    (root / "labels.jsonl").write_text("".join(json.dumps(x) + "\n" for x in rows))
+    return root, changed
+
+
+def test_oracle_is_the_labels_verbatim_even_where_they_depart_from_the_rule(tmp_path):
+    root, changed = off_rule_copy(tmp_path)
+    assert changed >= 5
+    log = run(packet_extraction_task(dataset=str(root), split="test", extractor="oracle"), tmp_path)
+    got = metrics(log)
+    for name in ("level/accuracy", "level/within_one", "level/kappa", "level/kappa_quadratic",
+                 "level/alpha_ordinal", "dimension/pooled_kappa_quadratic", "evidence/recall",
+                 "evidence/precision", "evidence/grounding_rate", "flags/velocity_proxy_recall",
+                 "flags/velocity_proxy_precision"):
+        assert got[name] == pytest.approx(1.0), name
+    assert got["level/mae"] == 0.0
+    assert run_gate(log.location, THRESHOLDS).passed
+    # The rule, not the oracle, misses the moved levels: the aggregation ceiling shows it.
+    n = log.results.total_samples
+    assert got["aggregation/off_rule_packets"] == changed
+    assert got["aggregation/accuracy"] == pytest.approx(1 - changed / n)
+    assert got["aggregation/within_one"] == pytest.approx(1.0)
+    assert got["aggregation/accuracy_ci_lo"] < got["aggregation/accuracy"] < 1.0
+
+
+def test_aggregation_ceiling_is_perfect_when_labels_follow_the_rule(tmp_path):
+    log = run(packet_extraction_task(dataset=str(GOLDEN), split="test", extractor="baseline"), tmp_path)
+    got = metrics(log)
+    assert got["aggregation/off_rule_packets"] == 0.0
+    for name in ("accuracy", "within_one", "kappa_quadratic", "all_accuracy", "all_kappa_quadratic"):
+        assert got[f"aggregation/{name}"] == pytest.approx(1.0), name
+    assert got["aggregation/all_labels"] > log.results.total_samples  # the second calibrator too

@@ -14,6 +14,8 @@ from typing import Any
 
 from packet_eval.ladder import NONE, Ladder
 
+FOREIGN = "another ladder: "
+HINT = "; a labels file for another ladder? pass that ladder with --ladder"
 KEYS = {"packet_id", "calibrator", "target_level", "level", "dimensions", "flags", "notes"}
 
 
@@ -66,6 +68,15 @@ def _check_record(obj: Any, ladder: Ladder) -> list[str]:
     for key in ("packet_id", "calibrator"):
         if not isinstance(obj[key], str) or not obj[key].strip():
             errs.append(f"{key} must be a non-empty string")
+    dims = obj["dimensions"]
+    if isinstance(dims, dict):
+        unknown = [d for d in dims if d not in ladder.dimension_ids]
+        if unknown and 2 * len(unknown) >= len(dims):
+            # Mostly foreign dimension ids: one line that says so, not one per dimension.
+            shown = ", ".join(repr(d) for d in unknown[:2]) + (f" +{len(unknown) - 2} more"
+                                                                if len(unknown) > 2 else "")
+            return [f"{FOREIGN}dimensions {shown} are not in ladder {ladder.id!r} "
+                    f"{ladder.version}{HINT}"]
     if obj["target_level"] is not None and obj["target_level"] not in ladder.scale:
         errs.append(f"target_level {obj['target_level']!r} is not a ladder level")
     if obj["level"] not in ladder.scale:
@@ -142,6 +153,11 @@ def parse_labels(path: str | Path, ladder: Ladder) -> ParsedLabels:
             dimensions={d: DimensionLabel(v["level"], tuple(v["evidence"]))
                         for d, v in obj["dimensions"].items()},
             flags=tuple(obj["flags"]), notes=obj["notes"], line=n))
+    if not result.labels and result.problems and all(
+            pr.message.startswith(FOREIGN) for pr in result.problems):
+        first = result.problems[0].message.removeprefix(FOREIGN).removesuffix(HINT)
+        result.problems = [Problem(str(p), None, f"labels for another ladder: {first}; pass "
+                                                 "that ladder with --ladder")]
     if not result.labels and not result.problems:
         result.problems.append(Problem(str(p), None, "labels file has no labels"))
     return result

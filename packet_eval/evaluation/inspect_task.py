@@ -172,6 +172,7 @@ def packet_extraction_task(dataset: str = DEFAULT_DATASET, split: str = "test",
     metrics: list[Any] = [
         m.level_agreement(**args), m.dimension_agreement(**args), m.evidence_agreement(**args),
         m.flag_agreement(**args), m.injection_robustness(), m.calibrator_agreement(**args),
+        m.aggregation_ceiling(lad.scale),
         m.epoch_consistency(lad.scale), m.usage_summary()]
     return Task(
         dataset=MemoryDataset(samples, name=f"{Path(dataset).name}-{split}"),

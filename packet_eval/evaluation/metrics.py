@@ -24,6 +24,7 @@ from packet_eval.agreement import (
     invariance_rate,
     self_consistency,
 )
+from packet_eval.agreement.levels import level_fit
 from packet_eval.evaluation.samples import record_from_dict, record_to_dict
 
 INJECTION_FLAG = "prompt_injection"
@@ -211,6 +212,51 @@ def calibrator_agreement(scale: list[str], dimensions: list[str], flags: list[st
                 "calibrator_dimension_pooled_kappa_quadratic":
                     _num(r.dimensions.pooled.kappa_quadratic),
                 "calibrator_evidence_recall": _num(r.evidence.recall)}
+
+    return compute
+
+
+def _fit_values(prefix: str, gold: list[str], rule: list[str], scale: list[str],
+                groups: list[str] | None = None) -> dict[str, float]:
+    f = level_fit(gold, rule, scale, groups=groups, n_boot=N_BOOT, seed=0)
+    acc_ci, w1_ci, k_ci = _ci(f.exact_ci), _ci(f.within_one_ci), _ci(f.kappa_quadratic_ci)
+    return {f"{prefix}accuracy": _num(f.exact), f"{prefix}accuracy_ci_lo": acc_ci[0],
+            f"{prefix}accuracy_ci_hi": acc_ci[1], f"{prefix}within_one": _num(f.within_one),
+            f"{prefix}within_one_ci_lo": w1_ci[0], f"{prefix}within_one_ci_hi": w1_ci[1],
+            f"{prefix}kappa_quadratic": _num(f.kappa_quadratic),
+            f"{prefix}kappa_quadratic_ci_lo": k_ci[0], f"{prefix}kappa_quadratic_ci_hi": k_ci[1]}
+
+
+@metric(name="aggregation", scores="unreduced")
+def aggregation_ceiling(scale: list[str]) -> Metric:
+    """The ladder's rule on the calibrator's own dimension levels against their overall level.
+
+    The first calibrator's labels (the ones the extractor is scored against), then every
+    calibrator's pooled (``all_``), resampling packets. Beside ``level/``, it splits the
+    extractor's error into extraction and aggregation.
+    """
+
+    def compute(scores: list[SampleScore]) -> dict[str, float]:
+        first: dict[str, tuple[str, str]] = {}
+        every: dict[tuple[str, str], tuple[str, str]] = {}
+        for s in scores:
+            md = s.score.metadata or {}
+            gold, raters = md.get("gold"), md.get("raters") or {}
+            sid = str(s.sample_id)
+            for name, rec in raters.items():
+                if "rule_level" not in rec:
+                    continue
+                every[(sid, name)] = (rec["level"], rec["rule_level"])
+                if gold is not None and rec == gold:
+                    first[sid] = (rec["level"], rec["rule_level"])
+        if not first:
+            return {}
+        out = _fit_values("", [g for g, _ in first.values()], [r for _, r in first.values()], scale)
+        out["off_rule_packets"] = float(sum(g != r for g, r in first.values()))
+        out.update(_fit_values("all_", [g for g, _ in every.values()],
+                               [r for _, r in every.values()], scale, [k[0] for k in every]))
+        out["all_labels"] = float(len(every))
+        return out
 
     return compute
 

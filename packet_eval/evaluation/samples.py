@@ -52,7 +52,12 @@ def sample_metadata(ds: GoldenDataset, packet_id: str) -> dict[str, Any]:
         "words": len(text.split()),
         "chars": len(text),
         "labels": [label_to_dict(lb) for lb in labels],
-        "raters": {lb.calibrator: record_to_dict(record_from_label(lb, text)) for lb in labels},
+        # rule_level: the ladder's rule over this calibrator's own dimension levels (the
+        # aggregation ceiling compares it with their overall level).
+        "raters": {lb.calibrator: {**record_to_dict(record_from_label(lb, text)),
+                                   "rule_level": ds.ladder.overall_level(
+                                       {d: dl.level for d, dl in lb.dimensions.items()})}
+                   for lb in labels},
         "injection_role": "injected" if injected else "clean" if clean_twin else None,
         "injection_pair": packet_id.removesuffix(TWIN_SUFFIX) if (injected or clean_twin) else None,
         "style": ds.meta.get(packet_id, {}).get("style"),

@@ -13,6 +13,7 @@ from rich.table import Table
 from packet_eval.agreement import AgreementReport, DimensionStats
 from packet_eval.ladder import Ladder
 from packet_eval.report.calibration import Calibration, Disagreement
+from packet_eval.report.panel import Panel, pair_kappa
 
 
 def _pct(x: float | None) -> str:
@@ -55,11 +56,53 @@ def _headline(cal: Calibration) -> list[str]:
         compared += f"; {len(cal.labelled_not_assessed)} labelled packet(s) not assessed"
     if cal.assessed_not_labelled:
         compared += f"; {cal.assessed_not_labelled} assessed packet(s) without a label"
-    lines = [compared, *_figures(cal.report)]
+    lines = [compared, *_figures(cal.report), *_ceiling(cal)]
     if cal.missing_text:
         lines.append(f"{len(cal.missing_text)} packet file(s) not found or changed: their "
                      "calibrator evidence could not be located, so evidence recall reads low")
     return lines
+
+
+def _ceiling(cal: Calibration) -> list[str]:
+    """The aggregation ceiling: what the ladder's rule alone loses against the calibrators."""
+    c = cal.ceiling
+    if c is None:
+        return []
+    f = c.pooled
+    who = ", ".join(f"{name} {_pct(x.exact)}" for name, x in c.by_calibrator.items())
+    return [f"aggregation ceiling (the ladder's rule on the calibrators' own dimension levels, "
+            f"{f.n} label(s)): exact {_pct(f.exact)}{_ci(f.exact_ci, True)}, within one "
+            f"{_pct(f.within_one)}{_ci(f.within_one_ci, True)}, weighted kappa "
+            f"{_num(f.kappa_quadratic)}{_ci(f.kappa_quadratic_ci)}; by calibrator: {who}; "
+            f"{len(c.off_rule)} label(s) whose overall level departs from the rule"]
+
+
+def _panel_columns(panel: Panel | None, chosen: str | None) -> list[str]:
+    if panel is None:
+        return []
+    return [f"tool vs {c}" for c in panel.calibrators if c != chosen] + panel.pair_names()
+
+
+def _panel_cells(panel: Panel | None, chosen: str | None, dimension: str) -> list[str]:
+    if panel is None:
+        return []
+    cells = []
+    for c in panel.calibrators:
+        if c != chosen:
+            r = panel.tool.get(c)
+            cells.append(_num(_dimension(r, dimension).kappa_quadratic))
+    return cells + [_num(k) for k in pair_kappa(panel, dimension)]
+
+
+def _calibrator_rows(panel: Panel, ladder: Ladder) -> list[tuple[str, str, str]]:
+    """(packet, overall levels, dimensions apart) for each packet the calibrators label differently."""
+    rows = []
+    for d in panel.disagreements:
+        levels = ", ".join(f"{c} {lv}" for c, lv in d.levels.items())
+        dims = "; ".join(f"{ladder.dimension(x).name} " + ", ".join(f"{c} {lv}" for c, lv in v.items())
+                         for x, v in d.dimensions.items())
+        rows.append((d.packet_id, levels, dims or "\u2014"))
+    return rows
 
 
 def _dimension(r: AgreementReport | None, dimension: str) -> DimensionStats:
@@ -77,13 +120,23 @@ def render_text(cal: Calibration, ladder: Ladder, console: Console) -> None:
     console.print("[bold]Agreement with the committee's calibrators[/]")
     for line in _headline(cal):
         console.print(f"  {line}", highlight=False)
-    table = Table(title="By dimension", title_justify="left")
-    for col in ("dimension", "n", "exact", "weighted kappa"):
+    table = Table(title="By dimension (weighted kappa beside the tool's: the other calibrators, "
+                        "and calibrators against each other)" if cal.panel else "By dimension",
+                  title_justify="left")
+    chosen = _chosen(cal)
+    for col in ("dimension", "n", "exact", "weighted kappa", *_panel_columns(cal.panel, chosen)):
         table.add_column(col, justify="left" if col == "dimension" else "right")
     for d in ladder.dimensions:
         s = _dimension(cal.report, d.id)
-        table.add_row(d.name, str(s.n), _pct(s.exact_accuracy), _num(s.kappa_quadratic))
+        table.add_row(d.name, str(s.n), _pct(s.exact_accuracy), _num(s.kappa_quadratic),
+                      *_panel_cells(cal.panel, chosen, d.id))
     console.print(table)
+    if cal.panel:
+        console.print(f"[bold]Calibrators disagree with each other[/] on "
+                      f"{len(cal.panel.disagreements)} of {cal.panel.n_shared} packet(s) they "
+                      "both labelled")
+        for pid, levels, dims in _calibrator_rows(cal.panel, ladder):
+            console.print(f"  {pid}: overall {levels}; {dims}", highlight=False)
     flags = {f: s for f, s in (cal.report.flags if cal.report else {}).items()
              if s.support or s.precision is not None}
     if flags:
@@ -117,6 +170,13 @@ def render_text(cal: Calibration, ladder: Ladder, console: Console) -> None:
                   "the tool did not; +flag: the other way round.[/]")
 
 
+def _chosen(cal: Calibration) -> str | None:
+    """The calibrator the tool's main figures are against (the first label's, by default)."""
+    if cal.calibrator:
+        return cal.calibrator
+    return next(iter(cal.calibrators.values()), None)
+
+
 def _cell(s: str) -> str:
     return " ".join(s.split()).replace("|", "\\|")
 
@@ -127,9 +187,22 @@ def render_markdown(cal: Calibration, ladder: Ladder) -> str:
     lines += [f"- {line}" for line in _headline(cal)] + [""]
     lines += ["## By dimension", "", "| dimension | n | exact | weighted kappa |",
               "|---|---:|---:|---:|"]
+    chosen = _chosen(cal)
+    extra = _panel_columns(cal.panel, chosen)
+    if extra:
+        lines[-2] = lines[-2].removesuffix(" |") + "".join(f" | {c}" for c in extra) + " |"
+        lines[-1] += "---:|" * len(extra)
     for d in ladder.dimensions:
         s = _dimension(cal.report, d.id)
-        lines.append(f"| {d.name} | {s.n} | {_pct(s.exact_accuracy)} | {_num(s.kappa_quadratic)} |")
+        more = "".join(f" {c} |" for c in _panel_cells(cal.panel, chosen, d.id))
+        lines.append(f"| {d.name} | {s.n} | {_pct(s.exact_accuracy)} | {_num(s.kappa_quadratic)} |"
+                     + more)
+    if cal.panel:
+        lines += ["", f"## Calibrators disagree with each other ({len(cal.panel.disagreements)} of "
+                      f"{cal.panel.n_shared} shared packet(s))", ""]
+        lines += ["| packet | overall | dimensions apart |", "|---|---|---|"]
+        lines += [f"| {pid} | {_cell(lv)} | {_cell(dims)} |"
+                  for pid, lv, dims in _calibrator_rows(cal.panel, ladder)]
     lines += ["", f"## Disagreements to discuss ({len(cal.disagreements)})", ""]
     if not cal.disagreements:
         lines += ["None: overall levels match and no dimension is two or more steps apart.", ""]

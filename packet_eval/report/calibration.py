@@ -27,8 +27,10 @@ from packet_eval.agreement import (
     record_from_assessment,
     record_from_label,
 )
+from packet_eval.aggregation import AggregationCeiling, aggregation_ceiling
 from packet_eval.dataset import Label
 from packet_eval.ladder import Ladder
+from packet_eval.report.panel import Panel, build_panel
 from packet_eval.schema import Assessment
 
 MAJOR_DIMENSION_STEPS = 2
@@ -85,10 +87,16 @@ class Calibration:
     gold_dimensions: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     calibrators: dict[str, str] = field(default_factory=dict)  # packet_id -> who labelled it
+    # The ladder's rule on the calibrators' own dimension levels (every label of a compared packet).
+    ceiling: AggregationCeiling | None = None
+    panel: Panel | None = None  # two or more calibrators: each other, and the tool against each
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["report"] = self.report.to_dict() if self.report else None
+        out["aggregation_ceiling"] = self.ceiling.to_dict() if self.ceiling else None
+        out["panel"] = self.panel.to_dict() if self.panel else None
+        out.pop("ceiling")
         for key in ("gold_dimensions", "notes", "calibrators", "gold_levels"):
             out.pop(key)
         return out
@@ -150,6 +158,8 @@ def compare(labels: Iterable[Label], predictions: Iterable[tuple[Assessment, str
     n_minor = 0
     missing_text: list[str] = []
     unlabelled = 0
+    tool: dict[str, Record] = {}
+    texts: dict[str, str | None] = {}
     cal = Calibration(calibrator=calibrator, n_labelled=len(chosen), n_compared=0, report=None,
                       disagreements=[])
     for a, text in predictions:
@@ -162,6 +172,7 @@ def compare(labels: Iterable[Label], predictions: Iterable[tuple[Assessment, str
             missing_text.append(a.packet_id)
         gold.append(record_from_label(label, text or ""))
         pred.append(record_from_assessment(a))
+        tool[a.packet_id], texts[a.packet_id] = pred[-1], text
         cal.gold_levels[a.packet_id] = label.level
         cal.gold_dimensions[a.packet_id] = {d: dl.level for d, dl in label.dimensions.items()}
         cal.notes[a.packet_id] = label.notes
@@ -181,4 +192,7 @@ def compare(labels: Iterable[Label], predictions: Iterable[tuple[Assessment, str
         cal.report = agreement_report(gold, pred, levels=ladder.scale,
                                       dimensions=ladder.dimension_ids, flags=ladder.flag_ids,
                                       n_boot=n_boot, seed=seed)
+        cal.ceiling = aggregation_ceiling((lb for pid in tool for lb in by_packet[pid]), ladder,
+                                          n_boot=n_boot, seed=seed)
+        cal.panel = build_panel(by_packet, tool, texts, ladder, n_boot=n_boot, seed=seed)
     return cal

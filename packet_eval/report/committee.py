@@ -28,6 +28,7 @@ from packet_eval.ladder import Ladder
 from packet_eval.providers.pricing import BATCH_DISCOUNT, UPDATED
 from packet_eval.render.html import environment, view_model
 from packet_eval.report.calibration import Calibration
+from packet_eval.report.panel import panel_table
 from packet_eval.schema import Assessment
 
 # Sequential blues, light to dark: more demonstrated level reads as more ink. Blue-only ramps
@@ -206,6 +207,10 @@ def write_committee_report(
         "drilldowns": _drilldowns(drilldowns, ladder, calibration, colours),
         "dis_ids": set(), "cal_cm_max": 1,
     }
+    if calibration is not None and calibration.panel is not None:
+        chosen = calibration.calibrator or next(iter(calibration.calibrators.values()), None)
+        ctx["panel_cols"], ctx["panel_rows"] = panel_table(calibration.panel, calibration.report,
+                                                           chosen, ladder)
     if calibration is not None:
         ctx["dis_ids"] = {d.packet_id for d in calibration.disagreements}
         if calibration.report:
