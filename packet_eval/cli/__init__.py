@@ -17,6 +17,7 @@ from typing import Any
 import typer
 
 from packet_eval.cli import agreement, assess, calls, dataset, evals, ladder, preview, serve
+from packet_eval.cli import label as label_cmd
 from packet_eval.cli.console import debug_log_to_stderr, friendly
 from packet_eval.cli.options import VerboseOpt
 
@@ -38,6 +39,7 @@ COMMANDS: tuple[tuple[typer.Typer, str, Callable[..., Any]], ...] = (
     (eval_app, "gate", evals.gate),
     (eval_app, "compare", evals.compare),
     (app, "serve", serve.serve),
+    (app, "label", label_cmd.label),
 )
 for group, name, command in COMMANDS:
     group.command(name)(friendly(command))
