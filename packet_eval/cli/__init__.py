@@ -18,6 +18,7 @@ import typer
 
 from packet_eval.cli import agreement, assess, calls, dataset, evals, ladder, preview, serve
 from packet_eval.cli import calibrate
+from packet_eval.cli import label as label_cmd
 from packet_eval.cli.console import debug_log_to_stderr, friendly, set_quiet
 from packet_eval.cli.options import QuietOpt, VerboseOpt, VersionOpt
 
@@ -40,6 +41,7 @@ COMMANDS: tuple[tuple[typer.Typer, str, Callable[..., Any]], ...] = (
     (eval_app, "compare", evals.compare),
     (app, "serve", serve.serve),
     (app, "calibrate", calibrate.calibrate),
+    (app, "label", label_cmd.label),
 )
 for group, name, command in COMMANDS:
     group.command(name)(friendly(command))

@@ -105,7 +105,7 @@ def create_app(model: str | None = None, ladder_path: str | Path | None = None,
         max_upload_bytes=max_upload_bytes)
 
     async def index(request: Request) -> Response:
-        return _page("serve_index.html.j2", _form_context(settings))
+        return html_page("serve_index.html.j2", _form_context(settings))
 
     async def assess_get(request: Request) -> Response:
         return RedirectResponse("/", status_code=303)
@@ -133,7 +133,7 @@ def _form_context(s: Settings, sub: Submission | None = None, error: UploadRejec
     }
 
 
-def _page(template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+def html_page(template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
     body = environment().get_template(template).render(**context, csp_nonce=nonce)
     return HTMLResponse(body, status_code=status, headers={
@@ -149,7 +149,7 @@ def _page(template: str, context: dict[str, Any], status: int = 200) -> HTMLResp
     })
 
 
-def _same_origin(request: Request) -> bool:
+def same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     # Browsers send Origin on POST; a missing one is a non-browser client (curl, tests).
     return origin is None or urlsplit(origin).netloc == request.headers.get("host")
@@ -158,7 +158,7 @@ def _same_origin(request: Request) -> bool:
 async def _assess(request: Request, s: Settings) -> Response:
     sub: Submission | None = None
     try:
-        if not _same_origin(request):
+        if not same_origin(request):
             raise UploadRejected(403, "Cross-site request refused",
                                  "This page only accepts packets sent from itself.")
         sub = await read_submission(request, s.max_upload_bytes)
@@ -174,23 +174,23 @@ async def _assess(request: Request, s: Settings) -> Response:
         packet = await packet_from_submission(sub)
         a = await _run(packet, model, s.ladder, target)
     except UploadRejected as exc:
-        return _page("serve_index.html.j2", _form_context(s, sub, exc), exc.status)
+        return html_page("serve_index.html.j2", _form_context(s, sub, exc), exc.status)
     except ConfigError as exc:
-        return _page("serve_index.html.j2", _form_context(
+        return html_page("serve_index.html.j2", _form_context(
             s, sub, UploadRejected(400, "Model not available", str(exc))), 400)
     except ProviderError as exc:
-        return _page("serve_index.html.j2", _form_context(
+        return html_page("serve_index.html.j2", _form_context(
             s, sub, UploadRejected(502, "The model provider failed", str(exc))), 502)
     except PacketEvalError as exc:
-        return _page("serve_index.html.j2", _form_context(
+        return html_page("serve_index.html.j2", _form_context(
             s, sub, UploadRejected(400, "Could not assess this packet", str(exc))), 400)
     except Exception:
         # A bug: log it for the operator, show the engineer a message, not a traceback.
         log.exception("assessment failed")
-        return _page("serve_index.html.j2", _form_context(s, sub, UploadRejected(
+        return html_page("serve_index.html.j2", _form_context(s, sub, UploadRejected(
             500, "Something went wrong", "The assessment failed unexpectedly; the server's "
             "console has the details. Nothing from this request was kept.")), 500)
-    return _page("serve_result.html.j2", view_model(a, s.ladder, packet.text))
+    return html_page("serve_result.html.j2", view_model(a, s.ladder, packet.text))
 
 
 async def _run(packet: Packet, model: str, ladder: Ladder, target: str | None) -> Assessment:
