@@ -434,9 +434,13 @@ def test_the_batch_api_path(model, srv, tmp_path):
     assert reask.dimensions["eval_design"].evidence, "the re-asked answer grounded"
     reask.check_grounded(load_packet(folder / "reask.md").text)
     a = results["cand-001.md"]
+    cache = {"cache_read": a.usage.cache_read_tokens, "cache_write": a.usage.cache_write_tokens}
+    assert a.usage.cache_read_tokens > 0, "the static prefix is read from the provider's cache"
     assert a.usage.cost_usd == pytest.approx(
-        cost_usd(model, a.usage.input_tokens, a.usage.output_tokens, batch=True))
-    assert a.usage.cost_usd < cost_usd(model, a.usage.input_tokens, a.usage.output_tokens)
+        cost_usd(model, a.usage.input_tokens, a.usage.output_tokens, batch=True, **cache))
+    assert a.usage.cost_usd < cost_usd(model, a.usage.input_tokens, a.usage.output_tokens, **cache)
+    if wire == "anthropic":
+        assert first["system"][-1]["cache_control"] == {"type": "ephemeral"}
     # Batch results land in the same cache entry as live ones: a live rerun makes no calls.
     srv.reset()
     again = asyncio.run(run_batch([folder / "cand-001.md"], tmp_path / "live", model=model,
