@@ -215,20 +215,21 @@ class Store:
             return 0.0
         return float(row[0] or 0.0)
 
-    def cache_read_share(self, model: str, prompt_version: str, limit: int = 200) -> float | None:
-        """Of the input tokens of the latest ``limit`` ok calls, the share read from cache.
-
-        What earlier runs of this model and prompt observed; None before any such call.
+    def cache_shares(self, model: str, prompt_version: str,
+                     limit: int = 200) -> tuple[float, float] | None:
+        """Of the input tokens of the latest ``limit`` ok calls, the shares read from and
+        written to the provider's prompt cache; None before any such call.
         """
         with self._lock:
             row = self._db.execute(
-                "SELECT SUM(input_tokens), SUM(COALESCE(cache_read_tokens, 0)) FROM (SELECT "
-                "input_tokens, cache_read_tokens FROM calls WHERE model = ? AND prompt_version = ? "
-                "AND status = 'ok' AND input_tokens > 0 ORDER BY id DESC LIMIT ?)",
-                (model, prompt_version, limit)).fetchone()
+                "SELECT SUM(input_tokens), SUM(COALESCE(cache_read_tokens, 0)), "
+                "SUM(COALESCE(cache_write_tokens, 0)) FROM (SELECT input_tokens, "
+                "cache_read_tokens, cache_write_tokens FROM calls WHERE model = ? AND "
+                "prompt_version = ? AND status = 'ok' AND input_tokens > 0 ORDER BY id DESC "
+                "LIMIT ?)", (model, prompt_version, limit)).fetchone()
         if not row or not row[0]:
             return None
-        return float(row[1] or 0) / float(row[0])
+        return float(row[1] or 0) / float(row[0]), float(row[2] or 0) / float(row[0])
 
     # ------------------------------------------------------------------ batch ledger
     def add_batch(self, provider: str, provider_batch_id: str, out_dir: str,

@@ -11,6 +11,7 @@ response cache key: a new secret changes requests, not what was already assessed
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -54,10 +55,8 @@ def _create(path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(secrets.token_bytes(SECRET_BYTES))
-        try:
+        with contextlib.suppress(FileExistsError):  # another process made it first
             os.link(tmp, path)
-        except FileExistsError:
-            pass
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -336,8 +336,8 @@ class PromptCache:
 
     def openai(self, req: Mapping[str, Any]) -> int:
         """Cached tokens of ``req``, remembering its prefix for later requests."""
-        prefix = json.dumps(req.get("tools") or [], sort_keys=True) + self._texts(
-            req.get("messages") or [])
+        # The same characters estimate_tokens counts, tools first, so cached <= prompt.
+        prefix = self._texts(req.get("tools") or []) + self._texts(req.get("messages") or [])
         with self._lock:
             common = max((len(os.path.commonprefix([prefix, p])) for p in self._openai),
                          default=0)

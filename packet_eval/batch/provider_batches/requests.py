@@ -86,7 +86,8 @@ def request_body(wire: Wire, spec: ModelSpec, opts: LLMOptions, messages: list[d
         # The live client uses the same (deprecated in instructor 2) Anthropic tools mode.
         warnings.simplefilter("ignore", DeprecationWarning)
         _, kw = handle_response_model(ExtractionAnswer, mode=mode, provider=provider,
-                                      messages=wire.mark_cache(messages), model=spec.name, max_tokens=max_tokens,
+                                      messages=wire.mark_cache(messages), model=spec.name,
+                                      max_tokens=max_tokens,
                                       **wire.sampling(opts.temperature))
     kw["messages"] = [*kw["messages"], *tail]  # re-asks follow the prepared prompt, as live
     return kw
