@@ -72,8 +72,10 @@ class Gap(_Model):
 
 class Usage(_Model):
     calls: int = 0
-    input_tokens: int = 0
+    input_tokens: int = 0  # every input token, those read from or written to a prompt cache too
     output_tokens: int = 0
+    cache_read_tokens: int = 0  # of input_tokens: read from the provider's prompt cache
+    cache_write_tokens: int = 0  # of input_tokens: written to it
     cost_usd: float = 0.0
     cached: bool = False
     dropped_ungrounded: int = 0

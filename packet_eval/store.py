@@ -97,7 +97,14 @@ def _m003_batches(db: sqlite3.Connection) -> None:
         )""")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_calls, _m002_cache, _m003_batches]
+def _m004_cache_tokens(db: sqlite3.Connection) -> None:
+    # Of input_tokens: those the provider read from, or wrote to, its prompt cache.
+    db.execute("ALTER TABLE calls ADD COLUMN cache_read_tokens INTEGER")
+    db.execute("ALTER TABLE calls ADD COLUMN cache_write_tokens INTEGER")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _m001_calls, _m002_cache, _m003_batches, _m004_cache_tokens]
 
 
 def now_utc() -> str:
@@ -171,7 +178,8 @@ class Store:
         with self._lock:
             cur = self._db.execute(
                 "SELECT id, datetime_utc, model, prompt_version, packet_sha256, attempt, status, "
-                "error, input_tokens, output_tokens, duration_ms, cost_usd FROM calls "
+                "error, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
+                "duration_ms, cost_usd FROM calls "
                 "ORDER BY id DESC LIMIT ?", (limit,))
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -206,6 +214,22 @@ class Store:
         except sqlite3.Error:
             return 0.0
         return float(row[0] or 0.0)
+
+    def cache_shares(self, model: str, prompt_version: str,
+                     limit: int = 200) -> tuple[float, float] | None:
+        """Of the input tokens of the latest ``limit`` ok calls, the shares read from and
+        written to the provider's prompt cache; None before any such call.
+        """
+        with self._lock:
+            row = self._db.execute(
+                "SELECT SUM(input_tokens), SUM(COALESCE(cache_read_tokens, 0)), "
+                "SUM(COALESCE(cache_write_tokens, 0)) FROM (SELECT input_tokens, "
+                "cache_read_tokens, cache_write_tokens FROM calls WHERE model = ? AND "
+                "prompt_version = ? AND status = 'ok' AND input_tokens > 0 ORDER BY id DESC "
+                "LIMIT ?)", (model, prompt_version, limit)).fetchone()
+        if not row or not row[0]:
+            return None
+        return float(row[1] or 0) / float(row[0]), float(row[2] or 0) / float(row[0])
 
     # ------------------------------------------------------------------ batch ledger
     def add_batch(self, provider: str, provider_batch_id: str, out_dir: str,

@@ -17,13 +17,14 @@ from packet_eval.store import Store
 EXPECTED_COLUMNS = {
     "calls": ["id", "datetime_utc", "model", "prompt_version", "ladder_sha256", "packet_sha256",
               "request_hash", "attempt", "status", "error", "input_tokens", "output_tokens",
-              "duration_ms", "cost_usd", "request_json", "response_json"],
+              "duration_ms", "cost_usd", "request_json", "response_json", "cache_read_tokens",
+              "cache_write_tokens"],
     "cache": ["request_hash", "datetime_utc", "model", "prompt_version", "ladder_sha256",
               "packet_sha256", "assessment_json"],
     "batches": ["id", "datetime_utc", "provider", "provider_batch_id", "out_dir", "status",
                 "request_json"],
 }
-EXPECTED_MIGRATIONS = ["_m001_calls", "_m002_cache", "_m003_batches"]
+EXPECTED_MIGRATIONS = ["_m001_calls", "_m002_cache", "_m003_batches", "_m004_cache_tokens"]
 EXPECTED_TABLES = {"_migrations", "calls", "cache", "batches"}
 
 

@@ -11,6 +11,12 @@ the ``--max-cost`` estimate need. Only these small facts are kept, never the tex
 The estimate counts, per packet, one call per chunk with the real system prompt
 plus the chunk's text at four characters a token, and ``OUTPUT_TOKENS_PER_CALL``
 out. Re-asks are not in it; the run checks actual spend as it goes.
+
+Prompt caching: the estimate expects the share of input tokens read from (and
+written to) the provider's cache that earlier runs of the model and prompt version
+observed in the call log, which each run reports afterwards in its summary
+(``cache_read_share``). With no such calls it expects none: a ceiling is never
+lowered on a guess.
 """
 
 from __future__ import annotations
@@ -131,6 +137,16 @@ class Estimator:
     price_in: float = 0.0  # USD per token
     price_out: float = 0.0
     priced: bool = False
+    price_cache_read: float = 0.0  # USD per token
+    price_cache_write: float = 0.0
+    cache_read_share: float = 0.0  # expected share of input tokens read from the prompt cache
+    cache_write_share: float = 0.0
+
+    def input_price(self) -> float:
+        """USD per input token at the expected cache shares."""
+        fresh = max(0.0, 1.0 - self.cache_read_share - self.cache_write_share)
+        return (fresh * self.price_in + self.cache_read_share * self.price_cache_read
+                + self.cache_write_share * self.price_cache_write)
 
     def estimate(self, packet: Packet, job: Job) -> None:
         job.chars = len(packet.text)
@@ -144,28 +160,34 @@ class Estimator:
         chars = job.calls * (self.system_chars + self.user_overhead_chars) + sent
         job.est_input_tokens = math.ceil(chars / CHARS_PER_TOKEN)
         job.est_output_tokens = job.calls * OUTPUT_TOKENS_PER_CALL
-        job.est_cost_usd = (job.est_input_tokens * self.price_in
+        job.est_cost_usd = (job.est_input_tokens * self.input_price()
                             + job.est_output_tokens * self.price_out)
 
 
-def make_estimator(model: str, ladder: Ladder, *, llm: bool, token_budget: int) -> Estimator:
+def make_estimator(model: str, ladder: Ladder, *, llm: bool, token_budget: int,
+                   cache_shares: tuple[float, float] | None = None) -> Estimator:
+    """The estimator; ``cache_shares`` is the expected (read, write) share of input tokens."""
     if not llm:
         return Estimator(model=model, llm=False)
     from packet_eval.extractors.chunking import Chunk
     from packet_eval.extractors.request import build_messages
     from packet_eval.packet import packet_from_text
-    from packet_eval.providers.pricing import price_for
+    from packet_eval.providers.pricing import cache_prices_for, price_for
 
     # The real prompt, rendered once around an empty-ish packet, measures the fixed overhead.
     probe = packet_from_text("x", "probe", "probe")
     messages = build_messages(ladder, probe, Chunk(0, 1, 0), 1, 1)
     system = len(messages[0]["content"])
     user_overhead = len(messages[1]["content"]) - 1
-    prices = price_for(model)
+    prices, cache = price_for(model), cache_prices_for(model)
+    read, write = cache_shares or (0.0, 0.0)
     return Estimator(model=model, llm=True, system_chars=system, user_overhead_chars=user_overhead,
                      token_budget=token_budget,
                      price_in=(prices[0] / 1e6) if prices else 0.0,
-                     price_out=(prices[1] / 1e6) if prices else 0.0, priced=prices is not None)
+                     price_out=(prices[1] / 1e6) if prices else 0.0, priced=prices is not None,
+                     price_cache_read=(cache[0] / 1e6) if cache else 0.0,
+                     price_cache_write=(cache[1] / 1e6) if cache else 0.0,
+                     cache_read_share=read, cache_write_share=write)
 
 
 def scan(paths: list[Path], *, ladder: Ladder, estimator: Estimator,

@@ -92,6 +92,8 @@ class BatchRun:
         s.cached += int(u.cached)
         s.cost_usd += u.cost_usd
         s.input_tokens += u.input_tokens
+        s.cache_read_tokens += u.cache_read_tokens
+        s.cache_write_tokens += u.cache_write_tokens
         s.output_tokens += u.output_tokens
         s.calls += u.calls
         self.budget.settle(reserved, 0.0 if job.cached else job.est_cost_usd, u.cost_usd)

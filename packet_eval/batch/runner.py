@@ -44,6 +44,7 @@ from packet_eval.batch.progress import ProgressBar
 from packet_eval.batch.provider_batches import run_provider_batches
 from packet_eval.batch.run import BatchRun
 from packet_eval.batch.summary import BatchSummary, Failure
+from packet_eval.extractors.prompts import prompt_version
 from packet_eval.extractors.request import LLMOptions, request_hash, should_redact
 from packet_eval.ladder import Ladder
 from packet_eval.packet import Packet
@@ -110,8 +111,11 @@ def plan(c: Checked, s: Settings, summary: BatchSummary, store: Store | None, *,
     if spec is not None:
         # Resolved as the live extractor resolves it, so cache keys match its own.
         opts.redact = should_redact(spec, s.base_url, s.redact)
+    shares = (store.cache_shares(c.model_id, prompt_version())
+              if spec is not None and store is not None else None)
     estimator = make_estimator(c.model_id, lad, llm=spec is not None,
-                               token_budget=opts.token_budget)
+                               token_budget=opts.token_budget, cache_shares=shares)
+    summary.expected_cache_read_share = round(estimator.cache_read_share, 4)
     is_cached = None
     if spec is not None and store is not None and s.use_cache:
         def is_cached(packet: Packet) -> bool:
@@ -199,6 +203,8 @@ def finish(run: BatchRun, c: Checked, s: Settings, p: Plan, t0: float) -> None:
     summary.not_run = _count_not_run(p.jobs, run.loaded, summary)
     summary.wall_s = round(time.perf_counter() - t0, 3)
     summary.cost_usd = round(summary.cost_usd, 6)
+    if summary.input_tokens:
+        summary.cache_read_share = round(summary.cache_read_tokens / summary.input_tokens, 4)
     write_outputs(c.out, p.jobs, run.loaded, c.ladder, summary, labels=c.labels,
                   calibrator=s.calibrator)
     logger.debug("finished %s: %d done, %d failed, %d not run", c.out.path, summary.done,

@@ -43,6 +43,12 @@ class BatchSummary:
     total_cost_usd: float = 0.0
     input_tokens: int = 0
     output_tokens: int = 0
+    # Prompt caching: tokens of input_tokens read from / written to the provider's cache,
+    # the read share this run saw, and the share its estimate expected (from earlier runs).
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_share: float | None = None
+    expected_cache_read_share: float = 0.0
     calls: int = 0
     wall_s: float = 0.0
     throttled: int = 0

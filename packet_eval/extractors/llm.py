@@ -43,6 +43,7 @@ from packet_eval.providers.failures import (
     status_of,
 )
 from packet_eval.providers.pricing import cost_usd
+from packet_eval.providers.usage import tokens_of
 from packet_eval.redact import Redactor
 from packet_eval.schema import Assessment
 from packet_eval.store import Store
@@ -74,13 +75,6 @@ class _Extraction:
         return adapter_for(self.spec)
 
 
-def _usage_of(response: Any) -> tuple[int, int]:
-    usage = getattr(response, "usage", None)
-    if usage is None:
-        return 0, 0
-    inp = getattr(usage, "prompt_tokens", None) or getattr(usage, "input_tokens", None) or 0
-    out = getattr(usage, "completion_tokens", None) or getattr(usage, "output_tokens", None) or 0
-    return int(inp), int(out)
 
 
 def _retrying(x: _Extraction) -> AsyncRetrying:
@@ -109,7 +103,7 @@ def _retrying(x: _Extraction) -> AsyncRetrying:
 
 async def _ask(x: _Extraction, chunk: Chunk, index: int, n: int) -> ExtractionAnswer:
     """One chunk: transport retries around instructor's validation re-asks."""
-    messages = build_messages(x.ladder, x.packet, chunk, index, n, x.redactor)
+    messages = x.wire.mark_cache(build_messages(x.ladder, x.packet, chunk, index, n, x.redactor))
     max_tokens = x.opts.max_tokens
     transport_attempt = 0
     try:
@@ -145,7 +139,7 @@ async def _ask(x: _Extraction, chunk: Chunk, index: int, n: int) -> ExtractionAn
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _instructor_call(x: _Extraction, chunk: Chunk, messages: list[dict[str, str]],
+async def _instructor_call(x: _Extraction, chunk: Chunk, messages: list[dict[str, Any]],
                            max_tokens: int, transport_attempt: int) -> ExtractionAnswer:
     ctx = grounding_context(x.ladder, x.packet, chunk, x.opts, x.redactor)
     client = x.wire.instructor_client(x.raw, x.opts.mode)
@@ -167,13 +161,16 @@ async def _instructor_call(x: _Extraction, chunk: Chunk, messages: list[dict[str
         return int((time.monotonic() - started[-1]) * 1000) if started else 0
 
     def on_response(response: Any) -> None:
-        inp, out = _usage_of(response)
-        cost = cost_usd(str(x.spec), inp, out)
-        x.tally.add_call(inp, out, cost)
+        t = tokens_of(getattr(response, "usage", None))
+        cost = cost_usd(str(x.spec), t.input, t.output, cache_read=t.cache_read,
+                        cache_write=t.cache_write)
+        x.tally.add_call(t, cost)
         dump = (response.model_dump(mode="json") if hasattr(response, "model_dump")
                 else str(response))
         x.store.log_call(**row, attempt=transport_attempt * 100 + ctx.attempt, status="ok",
-                         input_tokens=inp, output_tokens=out, duration_ms=elapsed_ms(),
+                         input_tokens=t.input, output_tokens=t.output,
+                         cache_read_tokens=t.cache_read, cache_write_tokens=t.cache_write,
+                         duration_ms=elapsed_ms(),
                          cost_usd=cost, response_json=dump)
 
     def on_error(error: Exception, **_: Any) -> None:

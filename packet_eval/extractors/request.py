@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 from packet_eval.assemble import build_assessment, compute_gaps
 from packet_eval.extractors.chunking import DEFAULT_TOKEN_BUDGET, Chunk
+from packet_eval.extractors.delimiter import marker_code
 from packet_eval.extractors.llm_schema import GROUNDING, ExtractionAnswer, GroundingContext
 from packet_eval.extractors.prompts import prompt_version, render
 from packet_eval.ladder import NONE, Ladder
@@ -25,6 +26,7 @@ from packet_eval.packet import Packet
 from packet_eval.providers.retry import RetryPolicy
 from packet_eval.providers.spec import ModelSpec, endpoint
 from packet_eval.providers.throttle import RateGate
+from packet_eval.providers.usage import Tokens
 from packet_eval.redact import Redactor
 from packet_eval.schema import Assessment, Evidence, ExtractorInfo, FlagFinding, Usage
 from packet_eval.store import Store
@@ -71,12 +73,22 @@ def should_redact(spec: ModelSpec, base_url: str | None, requested: bool | None)
     return not (host and (host in ("localhost", "::1") or host.startswith("127.")))
 
 
+def system_prompt(ladder: Ladder) -> str:
+    """The static system prompt: identical for every packet and chunk of ``ladder``."""
+    return render("extract_system.md.j2", ladder=ladder, scale=ladder.scale,
+                  lowest_level=ladder.levels[0])
+
+
 def build_messages(ladder: Ladder, packet: Packet, chunk: Chunk, index: int, n: int,
                    redactor: Redactor | None = None) -> list[dict[str, str]]:
-    """The system and user messages for chunk ``index`` (1-based) of ``n``."""
-    nonce = packet.sha256[:8]
-    system = render("extract_system.md.j2", ladder=ladder, scale=ladder.scale, nonce=nonce,
-                    lowest_level=ladder.levels[0])
+    """The system and user messages for chunk ``index`` (1-based) of ``n``.
+
+    The system message (rules and the whole ladder) is the same for every packet of a
+    ladder, so providers can cache it as a prefix; everything packet-specific (marker
+    code, part number, text) is in the user message after it.
+    """
+    nonce = marker_code(packet.sha256)
+    system = system_prompt(ladder)
     text = packet.text[chunk.context_start:chunk.end]
     if redactor is not None:
         text = redactor.redact(text)
@@ -110,15 +122,20 @@ class UsageTally:
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
     cost_usd: float = 0.0
     validation_retries: int = 0
     transport_retries: int = 0
     dropped: int = 0
 
-    def add_call(self, input_tokens: int = 0, output_tokens: int = 0, cost: float = 0.0) -> None:
+    def add_call(self, tokens: Tokens | None = None, cost: float = 0.0) -> None:
+        t = tokens or Tokens()
         self.calls += 1
-        self.input_tokens += input_tokens
-        self.output_tokens += output_tokens
+        self.input_tokens += t.input
+        self.output_tokens += t.output
+        self.cache_read_tokens += t.cache_read
+        self.cache_write_tokens += t.cache_write
         self.cost_usd += cost
 
     def add_answer(self, answer: ExtractionAnswer, attempts: int) -> None:
@@ -128,7 +145,8 @@ class UsageTally:
 
     def usage(self, *, chunks: int, token_budget: int, redacted: bool) -> Usage:
         return Usage(calls=self.calls, input_tokens=self.input_tokens,
-                     output_tokens=self.output_tokens, cost_usd=round(self.cost_usd, 6),
+                     output_tokens=self.output_tokens, cache_read_tokens=self.cache_read_tokens,
+                     cache_write_tokens=self.cache_write_tokens, cost_usd=round(self.cost_usd, 6),
                      cached=False, dropped_ungrounded=self.dropped,
                      validation_retries=self.validation_retries,
                      transport_retries=self.transport_retries, chunks=chunks,
@@ -185,5 +203,6 @@ def from_cache(cached: str, ladder: Ladder, packet: Packet, target_level: str | 
         "packet_id": packet.packet_id, "source": packet.source, "target_level": target_level,
         "gaps": compute_gaps(ladder, levels, target_level),
         "usage": a.usage.model_copy(update={"cached": True, "calls": 0, "input_tokens": 0,
-                                            "output_tokens": 0, "cost_usd": 0.0,
+                                            "output_tokens": 0, "cache_read_tokens": 0,
+                                            "cache_write_tokens": 0, "cost_usd": 0.0,
                                             "validation_retries": 0, "transport_retries": 0})})

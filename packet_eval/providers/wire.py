@@ -59,6 +59,14 @@ class Wire(ABC):
     def batch_client(self, client: SDKClient) -> BatchClient:
         """The provider's Batch API over ``client``."""
 
+    def mark_cache(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The messages as this wire sends them for prompt caching (default: unchanged).
+
+        OpenAI-compatible servers cache an identical prefix on their own, so the static
+        system message first is all they need.
+        """
+        return messages
+
     def client(self, spec: ModelSpec, base_url: str | None, *, timeout_s: float,
                limiter: AdaptiveLimiter | None = None) -> SDKClient:
         """The SDK client for ``spec``; with ``limiter``, every request holds one of its slots.

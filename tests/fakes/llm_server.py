@@ -42,6 +42,7 @@ import email.policy
 import importlib
 import json
 import math
+import os
 import signal
 import socket
 import sys
@@ -59,6 +60,7 @@ from urllib.parse import parse_qs, urlsplit
 __all__ = [
     "Behaviour",
     "FakeLLMServer",
+    "PromptCache",
     "RecordedRequest",
     "delay",
     "drop",
@@ -297,6 +299,73 @@ def estimate_tokens(text_len: int) -> int:
     return max(1, math.ceil(text_len / 4))
 
 
+class PromptCache:
+    """Provider-side prompt caching, counted the way each provider reports it.
+
+    OpenAI caches automatically: a request whose prefix (tools, then message text in
+    order) matches an earlier request's for at least ``MIN_TOKENS`` tokens reports the
+    match, in steps of 128 tokens, as ``usage.prompt_tokens_details.cached_tokens``,
+    inside ``prompt_tokens``. Anthropic caches only up to a block marked
+    ``cache_control`` (tools, then system blocks): the first request writes it
+    (``cache_creation_input_tokens``), later ones read it (``cache_read_input_tokens``),
+    and ``input_tokens`` counts only the rest. Tokens are this module's chars/4 estimate;
+    entries never expire (a real cache keeps them minutes).
+    """
+
+    MIN_TOKENS = 1024
+    STEP = 128
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._openai: list[str] = []
+        self._anthropic: set[str] = set()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._openai.clear()
+            self._anthropic.clear()
+
+    @staticmethod
+    def _texts(value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, Mapping):
+            return "".join(PromptCache._texts(v) for k, v in value.items() if k != "cache_control")
+        if isinstance(value, list | tuple):
+            return "".join(PromptCache._texts(v) for v in value)
+        return ""
+
+    def openai(self, req: Mapping[str, Any]) -> int:
+        """Cached tokens of ``req``, remembering its prefix for later requests."""
+        # The same characters estimate_tokens counts, tools first, so cached <= prompt.
+        prefix = self._texts(req.get("tools") or []) + self._texts(req.get("messages") or [])
+        with self._lock:
+            common = max((len(os.path.commonprefix([prefix, p])) for p in self._openai),
+                         default=0)
+            self._openai.append(prefix)
+        tokens = common // 4
+        return 0 if tokens < self.MIN_TOKENS else tokens // self.STEP * self.STEP
+
+    def anthropic(self, req: Mapping[str, Any]) -> tuple[int, int]:
+        """(read, written) tokens of ``req``'s prefix up to its last system breakpoint."""
+        system = req.get("system")
+        blocks = system if isinstance(system, list) else []
+        marked = [i for i, b in enumerate(blocks)
+                  if isinstance(b, Mapping) and b.get("cache_control")]
+        if not marked:
+            return 0, 0
+        prefix = json.dumps(req.get("tools") or [], sort_keys=True) + self._texts(
+            blocks[: marked[-1] + 1])
+        tokens = estimate_tokens(_text_len(req.get("tools") or []) + _text_len(
+            blocks[: marked[-1] + 1]))
+        if tokens < self.MIN_TOKENS:
+            return 0, 0
+        with self._lock:
+            hit = prefix in self._anthropic
+            self._anthropic.add(prefix)
+        return (tokens, 0) if hit else (0, tokens)
+
+
 _OPENAI_ERRORS = {
     400: ("invalid_request_error", None, "Invalid request (scripted by FakeLLMServer)."),
     401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided: test."),
@@ -369,7 +438,8 @@ def _payload_text(out: _Outcome) -> tuple[str, bool]:
     return out.text or "", False
 
 
-def openai_completion(req: Mapping[str, Any], out: _Outcome) -> dict[str, Any]:
+def openai_completion(req: Mapping[str, Any], out: _Outcome,
+                      cache: PromptCache | None = None) -> dict[str, Any]:
     text, cut = _payload_text(out)
     tool_name, _ = _selected_tool(req)
     if out.tool:
@@ -390,6 +460,7 @@ def openai_completion(req: Mapping[str, Any], out: _Outcome) -> dict[str, Any]:
         finish = "length" if cut else "stop"
     prompt = estimate_tokens(_text_len(req))
     completion = estimate_tokens(len(text))
+    cached = min(prompt, cache.openai(req)) if cache is not None else 0
     return {
         "id": f"chatcmpl-{_hex()}",
         "object": "chat.completion",
@@ -400,7 +471,7 @@ def openai_completion(req: Mapping[str, Any], out: _Outcome) -> dict[str, Any]:
             "prompt_tokens": prompt,
             "completion_tokens": completion,
             "total_tokens": prompt + completion,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
             "completion_tokens_details": {
                 "reasoning_tokens": 0, "audio_tokens": 0,
                 "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0,
@@ -445,7 +516,8 @@ def openai_stream_chunks(req: Mapping[str, Any], completion: Mapping[str, Any],
     return chunks
 
 
-def anthropic_message(req: Mapping[str, Any], out: _Outcome) -> dict[str, Any]:
+def anthropic_message(req: Mapping[str, Any], out: _Outcome,
+                      cache: PromptCache | None = None) -> dict[str, Any]:
     tool_name, _ = _selected_tool(req)
     if out.tool:
         tool_name = out.tool
@@ -461,6 +533,7 @@ def anthropic_message(req: Mapping[str, Any], out: _Outcome) -> dict[str, Any]:
     else:
         content = [{"type": "text", "text": text, "citations": None}]
         stop = "max_tokens" if cut else "end_turn"
+    read, written = cache.anthropic(req) if cache is not None else (0, 0)
     return {
         "id": f"msg_{_hex()}",
         "type": "message",
@@ -470,10 +543,11 @@ def anthropic_message(req: Mapping[str, Any], out: _Outcome) -> dict[str, Any]:
         "stop_reason": stop,
         "stop_sequence": None,
         "usage": {
-            "input_tokens": estimate_tokens(_text_len(req)),
+            # Anthropic's input_tokens leave out what was read from or written to the cache.
+            "input_tokens": max(1, estimate_tokens(_text_len(req)) - read - written),
             "output_tokens": estimate_tokens(len(text)),
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": written,
+            "cache_read_input_tokens": read,
             "service_tier": "standard",
         },
         # the streamed form of a cut-short tool call carries the partial JSON text
@@ -679,6 +753,8 @@ class FakeLLMServer:
         self._thread: threading.Thread | None = None
         self.served_models: list[str] = ["test-model"]  # what GET /v1/models lists
         self.calls = 0
+        # Provider-side state: kept across reset(), cleared by prompt_cache.clear().
+        self.prompt_cache = PromptCache()
         self.rejected_429 = 0
         self.in_flight = 0
         self.max_in_flight = 0
@@ -923,7 +999,7 @@ class FakeLLMServer:
             if self.latency_s > 0:
                 self._stop.wait(self.latency_s)
             if anthropic:
-                msg = anthropic_message(req, out)
+                msg = anthropic_message(req, out, self.prompt_cache)
                 if req.get("stream"):
                     self._send_sse(h, rec, [(ev, json.dumps(d)) for ev, d in
                                             anthropic_stream_events(msg, self.stream_chunk_chars)],
@@ -932,7 +1008,7 @@ class FakeLLMServer:
                     msg.pop("_stream_json", None)
                     self._send_json(h, rec, 200, msg, self._request_id_headers(True))
             else:
-                comp = openai_completion(req, out)
+                comp = openai_completion(req, out, self.prompt_cache)
                 if req.get("stream"):
                     chunks = openai_stream_chunks(req, comp, self.stream_chunk_chars)
                     events = [(None, json.dumps(c)) for c in chunks] + [(None, "[DONE]")]
@@ -1063,11 +1139,11 @@ class FakeLLMServer:
             err = anthropic_error_body if provider == "anthropic" else openai_error_body
             return out.code, err(out.code, out.text)
         if provider == "anthropic":
-            msg = anthropic_message(req, out)
+            msg = anthropic_message(req, out, self.prompt_cache)
             msg.pop("_stream_json", None)
             msg["usage"]["service_tier"] = "batch"
             return 200, msg
-        return 200, openai_completion(req, out)
+        return 200, openai_completion(req, out, self.prompt_cache)
 
     def _openai_batch_create(self, h: _Handler, rec: RecordedRequest) -> None:
         body = rec.json if isinstance(rec.json, dict) else {}

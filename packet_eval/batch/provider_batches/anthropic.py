@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from packet_eval.batch.provider_batches.client import REASK, Outcome
+from packet_eval.providers.usage import tokens_of
 
 if TYPE_CHECKING:
     import anthropic
@@ -59,8 +60,8 @@ def outcome_of(result: dict[str, Any]) -> Outcome:
         msg = (inner or {}).get("message") if isinstance(inner, dict) else None
         return Outcome(None, f"{result.get('type')}: {msg or err or 'no result'}")
     msg = result.get("message") or {}
-    usage = msg.get("usage") or {}
-    inp, outp = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+    t = tokens_of(msg.get("usage"))
+    inp, outp, cache = t.input, t.output, {"cache_read": t.cache_read, "cache_write": t.cache_write}
     blocks = msg.get("content") or []
     tool = next((b for b in blocks if b.get("type") == "tool_use"), None)
     truncated = msg.get("stop_reason") == "max_tokens"
@@ -68,5 +69,5 @@ def outcome_of(result: dict[str, Any]) -> Outcome:
     if tool is None or not isinstance(tool.get("input"), dict):
         return Outcome(None, "no tool_use in the answer" if not truncated else
                        "the answer was cut off (stop reason max_tokens)", inp, outp, truncated,
-                       turn, None)
-    return Outcome(tool["input"], None, inp, outp, truncated, turn, tool.get("id"))
+                       turn, None, **cache)
+    return Outcome(tool["input"], None, inp, outp, truncated, turn, tool.get("id"), **cache)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from packet_eval.providers.usage import Tokens
+
 # instructor's own re-ask text, so a batch re-ask reads exactly as a live one.
 REASK = "Validation Error found:\n{error}\nRecall the function correctly, fix the errors"
 
@@ -26,6 +28,12 @@ class Outcome:
     truncated: bool = False
     turn: dict[str, Any] | None = None  # the assistant turn, for a re-ask
     call_id: str | None = None
+    cache_read: int = 0  # of input_tokens: read from the provider's prompt cache
+    cache_write: int = 0  # of input_tokens: written to it
+
+    @property
+    def tokens(self) -> Tokens:
+        return Tokens(self.input_tokens, self.output_tokens, self.cache_read, self.cache_write)
 
 
 class BatchClient(Protocol):

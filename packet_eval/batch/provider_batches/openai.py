@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from packet_eval.batch.provider_batches.client import REASK, Outcome
+from packet_eval.providers.usage import tokens_of
 
 if TYPE_CHECKING:
     import openai
@@ -72,8 +73,8 @@ def outcome_of(line: dict[str, Any]) -> Outcome:
         err = line.get("error") or body.get("error") or {}
         msg = err.get("message") if isinstance(err, dict) else str(err)
         return Outcome(None, f"status {response.get('status_code')}: {msg}")
-    usage = body.get("usage") or {}
-    inp, outp = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    t = tokens_of(body.get("usage"))
+    inp, outp, cache = t.input, t.output, {"cache_read": t.cache_read, "cache_write": t.cache_write}
     choice = (body.get("choices") or [{}])[0]
     message = choice.get("message") or {}
     calls = message.get("tool_calls") or []
@@ -88,5 +89,5 @@ def outcome_of(line: dict[str, Any]) -> Outcome:
     if not isinstance(args, dict):
         return Outcome(None, "the answer is not a JSON object" if not truncated else
                        "the answer was cut off (finish reason length)", inp, outp, truncated,
-                       turn, call_id)
-    return Outcome(args, None, inp, outp, truncated, turn, call_id)
+                       turn, call_id, **cache)
+    return Outcome(args, None, inp, outp, truncated, turn, call_id, **cache)

@@ -71,7 +71,7 @@ def redactor_for(job: Job, opts: LLMOptions) -> Redactor | None:
     return redactor_at(str(job.path), tuple(opts.redact_names)) if opts.redact else None
 
 
-def request_body(wire: Wire, spec: ModelSpec, opts: LLMOptions, messages: list[dict[str, str]],
+def request_body(wire: Wire, spec: ModelSpec, opts: LLMOptions, messages: list[dict[str, Any]],
                  tail: list[dict[str, Any]], max_tokens: int) -> dict[str, Any]:
     """The request the live extractor sends, built by instructor's own preparation steps.
 
@@ -86,7 +86,8 @@ def request_body(wire: Wire, spec: ModelSpec, opts: LLMOptions, messages: list[d
         # The live client uses the same (deprecated in instructor 2) Anthropic tools mode.
         warnings.simplefilter("ignore", DeprecationWarning)
         _, kw = handle_response_model(ExtractionAnswer, mode=mode, provider=provider,
-                                      messages=messages, model=spec.name, max_tokens=max_tokens,
+                                      messages=wire.mark_cache(messages), model=spec.name,
+                                      max_tokens=max_tokens,
                                       **wire.sampling(opts.temperature))
     kw["messages"] = [*kw["messages"], *tail]  # re-asks follow the prepared prompt, as live
     return kw

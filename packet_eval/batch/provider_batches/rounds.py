@@ -169,6 +169,7 @@ class BatchRunner:
             request_hash=rhash, attempt=req.submissions * 100 + req.attempt,
             status="ok" if outcome.error is None else "error", error=outcome.error,
             input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
+            cache_read_tokens=outcome.cache_read, cache_write_tokens=outcome.cache_write,
             duration_ms=0, cost_usd=cost,
             request_json={"batch": batch_id, "custom_id": req.custom_id})
 
@@ -223,8 +224,9 @@ class BatchRunner:
             if state.live or self.run.is_finished(req.job):
                 continue
             outcome = outcomes.get(req.custom_id) or Outcome(None, "no result (expired, cancelled)")
-            cost = cost_usd(str(self.spec), outcome.input_tokens, outcome.output_tokens, batch=True)
-            state.tally.add_call(outcome.input_tokens, outcome.output_tokens, cost)
+            cost = cost_usd(str(self.spec), outcome.input_tokens, outcome.output_tokens, batch=True,
+                            cache_read=outcome.cache_read, cache_write=outcome.cache_write)
+            state.tally.add_call(outcome.tokens, cost)
             self._log(req, outcome, cost, batch_id)
             self._take(req, state, outcome, again)
         for digest in touched:
