@@ -147,6 +147,8 @@ def merge_answers(ladder: Ladder, answers: list[ExtractionAnswer]
             if rank[dim.level] > rank[claimed[dim.dimension]]:
                 claimed[dim.dimension] = dim.level
             for ev in dim.evidence:
+                if ev.level == NONE:  # the model's own verdict: this quote shows no level
+                    continue
                 for span in ev.spans:
                     evidence[dim.dimension].append(Evidence(
                         quote=span.quote, start=span.start, end=span.end, match=span.match,  # type: ignore[arg-type]
