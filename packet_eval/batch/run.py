@@ -132,7 +132,8 @@ class BatchRun:
         return await assess_async(
             packet, model=self.llm_model, ladder=self.ladder, target_level=job.target_level,
             client=self.client, base_url=self.base_url, use_cache=self.opts.use_cache, store=self.store,
-            retry=self.retry, gate=self.gate, redact=self.opts.redact)
+            retry=self.retry, gate=self.gate, redact=self.opts.redact, mode=self.opts.mode,
+            timeout_s=self.opts.timeout_s)
 
     async def one(self, job: Job, reserved: float) -> None:
         started = now_utc()

@@ -19,9 +19,11 @@ from packet_eval.cli.options import (
     CalibratorOpt,
     LadderOpt,
     ModelOpt,
+    ModeOpt,
     NoCacheOpt,
     RedactOpt,
     TargetLevelOpt,
+    TimeoutOpt,
 )
 
 if TYPE_CHECKING:
@@ -45,6 +47,8 @@ def assess(
     batch_api: Annotated[bool, typer.Option("--batch-api", help="Submit through the provider's Batch API (openai/*, anthropic/*): about half price, results within 24 h.")] = False,
     poll_seconds: Annotated[float, typer.Option("--poll-seconds", help="How often to poll provider batches.")] = 30.0,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (for logs).")] = False,
+    timeout: TimeoutOpt = None,
+    mode: ModeOpt = None,
 ) -> None:
     """Assess a whole cycle of packets: concurrent, resumable, within budget, with a committee report."""
     from packet_eval import ConfigError, default_model, run_batch
@@ -59,7 +63,7 @@ def assess(
         target_level=target_level, targets_csv=targets, ladder=ladder, use_cache=not no_cache, redact=redact,
         max_cost_usd=max_cost, labels_path=labels, calibrator=calibrator,
         progress=not no_progress and sys.stderr.isatty(), batch_api=batch_api,
-        poll_interval_s=poll_seconds))
+        poll_interval_s=poll_seconds, timeout_s=timeout, mode=mode))
     print_summary(summary)
 
 
