@@ -231,6 +231,19 @@ class Store:
             return None
         return float(row[1] or 0) / float(row[0]), float(row[2] or 0) / float(row[0])
 
+    def logged_usage(self, request_hash: str, since_utc: str) -> tuple[int, int, int, float]:
+        """Calls, input and output tokens and cost the call log holds for ``request_hash``."""
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(input_tokens), 0), "
+                    "COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_usd), 0) FROM calls "
+                    "WHERE request_hash = ? AND datetime_utc >= ?",
+                    (request_hash, since_utc)).fetchone()
+        except sqlite3.Error:
+            return 0, 0, 0, 0.0
+        return int(row[0]), int(row[1] or 0), int(row[2] or 0), float(row[3] or 0.0)
+
     # ------------------------------------------------------------------ batch ledger
     def add_batch(self, provider: str, provider_batch_id: str, out_dir: str,
                   request: dict[str, Any]) -> str:

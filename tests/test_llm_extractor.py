@@ -258,8 +258,21 @@ async def test_429_retry_after_is_honoured(srv, wire, packet):
     assert [r["status"] for r in reversed(Store().recent_calls())] == ["error", "ok"]
 
 
-async def test_repeated_500s_stop_at_max_attempts_with_a_clear_error(srv, wire, packet):
+async def test_the_same_500_twice_fails_fast_naming_the_other_mode(srv, wire, packet):
+    # A server that fails the same way on the same request (llama.cpp on a schema its
+    # grammar cannot take) will not pass on the sixth try: stop at the second.
     srv.script([status(500)] * 10)
+    with pytest.raises(ProviderError) as exc:
+        await run(srv, wire, packet)
+    msg = str(exc.value)
+    assert len(srv.model_requests) == 2 < FAST.max_attempts
+    assert one_line(msg) and "500" in msg and target(srv, wire).model in msg
+    assert "--mode json" in msg
+    assert Store().count_calls(status="error") == 2
+
+
+async def test_changing_500s_are_retried_up_to_max_attempts(srv, wire, packet):
+    srv.script([status(500, f"upstream overloaded, try {i}") for i in range(10)])
     with pytest.raises(ProviderError) as exc:
         await run(srv, wire, packet)
     msg = str(exc.value)

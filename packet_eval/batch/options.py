@@ -19,6 +19,7 @@ from packet_eval.api import BASELINE, check_target_level, resolve_model
 from packet_eval.batch.jobs import expand_paths, read_targets
 from packet_eval.batch.outdir import OutDir
 from packet_eval.errors import ConfigError, DatasetError, PacketError
+from packet_eval.extractors.request import check_mode, check_timeout
 from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.packet import SUPPORTED_SUFFIXES
 from packet_eval.providers import ModelSpec, RetryPolicy, parse_model
@@ -49,6 +50,8 @@ class Settings:
     poll_interval_s: float = 30.0
     console: Console | None = None
     redact: bool | None = None
+    timeout_s: float | None = None  # None: $PACKET_EVAL_TIMEOUT, else 120 s
+    mode: str | None = None  # tools | json; None: tools
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ def check_options(paths: Sequence[str | Path], out_dir: str | Path, s: Settings)
         raise ConfigError("use --target-level or --targets, not both")
     if s.concurrency < 1:
         raise ConfigError("--concurrency must be at least 1")
+    check_timeout(s.timeout_s)
+    check_mode(s.mode)
     if s.max_cost_usd is not None and s.max_cost_usd < 0:
         raise ConfigError("--max-cost must not be negative")
     lad = s.ladder if isinstance(s.ladder, Ladder) else load_ladder(s.ladder)

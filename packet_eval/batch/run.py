@@ -134,7 +134,8 @@ class BatchRun:
         return await assess_async(
             packet, model=self.llm_model, ladder=self.ladder, target_level=job.target_level,
             client=self.client, base_url=self.base_url, use_cache=self.opts.use_cache, store=self.store,
-            retry=self.retry, gate=self.gate, redact=self.opts.redact)
+            retry=self.retry, gate=self.gate, redact=self.opts.redact, mode=self.opts.mode,
+            timeout_s=self.opts.timeout_s)
 
     async def one(self, job: Job, reserved: float) -> None:
         started = now_utc()
@@ -155,12 +156,19 @@ class BatchRun:
             await self.deliver(job, a, reserved)
 
     def failed_cost(self, job: Job, since: str) -> float:
-        """What a failed packet's calls cost, from the call log."""
+        """What a failed packet's calls cost, from the call log; its calls and tokens count too."""
         if self.spec is None or self.store is None or job.key.packet_sha256 is None:
             return 0.0
         # request_hash needs only the packet's sha256; a stand-in packet carries it.
         stub = Packet(job.packet_id, "x", str(job.path), "md", job.key.packet_sha256)
-        return self.store.logged_cost(request_hash(self.spec, self.ladder, stub, self.opts), since)
+        calls, inp, out, cost = self.store.logged_usage(
+            request_hash(self.spec, self.ladder, stub, self.opts), since)
+        # A failed packet's calls were made and logged: the summary counts them as the log does.
+        s = self.summary
+        s.calls += calls
+        s.input_tokens += inp
+        s.output_tokens += out
+        return cost
 
     # ------------------------------------------------------------------ the pool
     def workers(self) -> int:

@@ -106,7 +106,7 @@ def plan(c: Checked, s: Settings, summary: BatchSummary, store: Store | None, *,
          full_scan: bool = False) -> Plan:
     """Index what is done, scan the packets, and check the estimate against ``--max-cost``."""
     loaded = _loaded(c, summary)
-    opts = LLMOptions(use_cache=s.use_cache)
+    opts = LLMOptions(use_cache=s.use_cache, timeout_s=s.timeout_s, mode=s.mode)
     spec, lad = c.spec, c.ladder
     if spec is not None:
         # Resolved as the live extractor resolves it, so cache keys match its own.

@@ -19,9 +19,11 @@ from packet_eval.cli.options import (
     CalibratorOpt,
     LadderOpt,
     ModelOpt,
+    ModeOpt,
     NoCacheOpt,
     RedactOpt,
     TargetLevelOpt,
+    TimeoutOpt,
 )
 
 if TYPE_CHECKING:
@@ -46,6 +48,8 @@ def assess(
     poll_seconds: Annotated[float, typer.Option("--poll-seconds", metavar="SECONDS", help="How often to poll provider batches.")] = 30.0,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (for logs).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count packets and estimate the cost: no LLM call, nothing written.")] = False,
+    timeout: TimeoutOpt = None,
+    mode: ModeOpt = None,
 ) -> None:
     """Assess a whole cycle of packets: concurrent, resumable, within budget, with a committee report."""
     from packet_eval import ConfigError, resolve_model, run_batch
@@ -60,7 +64,7 @@ def assess(
         target_level=target_level, targets_csv=targets, ladder=ladder, use_cache=not no_cache, redact=redact,
         max_cost_usd=max_cost, labels_path=labels, calibrator=calibrator,
         progress=not no_progress and sys.stderr.isatty(), batch_api=batch_api,
-        poll_interval_s=poll_seconds, dry_run=dry_run))
+        poll_interval_s=poll_seconds, dry_run=dry_run, timeout_s=timeout, mode=mode))
     if dry_run:
         print_estimate(summary)
         return

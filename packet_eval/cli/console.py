@@ -53,6 +53,12 @@ def say_retry(attempt: int, seconds: float, why: str) -> None:
               soft_wrap=True)
 
 
+def say_wait(seconds: float) -> None:
+    """One line while a single model call runs for minutes (a CPU server), so it is not a hang."""
+    err.print(f"[dim]still waiting for the model: {seconds:.0f}s so far[/]", highlight=False,
+              soft_wrap=True)
+
+
 def friendly(fn: F) -> F:
     """Turn PacketEvalError (and Ctrl-C) into a one-line message and an exit code."""
 

@@ -71,3 +71,10 @@ VersionOpt = Annotated[bool, typer.Option("--version", callback=_print_version, 
 VerboseOpt = Annotated[bool, typer.Option(
     "--verbose", "-v", help="Print packet-eval's debug log to stderr (what was loaded, "
     "extracted, sent and retried).")]
+TimeoutOpt = Annotated[float | None, typer.Option(
+    "--timeout", help="Seconds one model request may take (default: $PACKET_EVAL_TIMEOUT, "
+    "else 120). A CPU-only local server may need minutes.")]
+ModeOpt = Annotated[str | None, typer.Option(
+    "--mode", help="How the answer schema is sent: 'tools' (function calling) or 'json' "
+    "(response_format with the JSON schema, which llama.cpp turns into a grammar). "
+    "Default: tools.")]

@@ -9,15 +9,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from packet_eval.cli.console import emit, note, out, say_retry
+from packet_eval.cli.console import emit, note, out, say_retry, say_wait
 from packet_eval.cli.options import (
     BaseUrlOpt,
     Format,
     LadderOpt,
     ModelOpt,
+    ModeOpt,
     NoCacheOpt,
     RedactOpt,
     TargetLevelOpt,
+    TimeoutOpt,
 )
 
 
@@ -31,6 +33,8 @@ def preview(
     base_url: BaseUrlOpt = None,
     no_cache: NoCacheOpt = False,
     redact: RedactOpt = None,
+    timeout: TimeoutOpt = None,
+    mode: ModeOpt = None,
     diff_old: Annotated[Path | None, typer.Option("--diff", metavar="OLD", help="An earlier draft: show which dimensions moved and which evidence was gained or lost from OLD to PACKET (text, json or markdown).")] = None,
 ) -> None:
     """Assess one packet and show the evidence, flags and gaps (or, with --diff OLD, what changed)."""
@@ -59,6 +63,8 @@ def preview(
         note(notice)
     options = {"model": chosen, "ladder": lad, "target_level": target_level, "base_url": base_url,
                "use_cache": not no_cache, "on_retry": say_retry, "redact": redact}
+    if chosen != "baseline":
+        options |= {"timeout_s": timeout, "mode": mode, "on_wait": say_wait}
     a = assess(pkt, **options)
     if old_pkt is not None:
         from packet_eval import diff_assessments, format_diff, render_diff_text

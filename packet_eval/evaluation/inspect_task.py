@@ -17,7 +17,13 @@ The task is registered as ``packet_eval/packet_extraction`` (see ``tasks.py``)::
 
 Options: -T dataset=DIR (any golden-layout directory; default ``datasets/golden``
 under the working directory), -T split=test|dev|all, -T ladder=PATH,
--T cache=false (LLM only: skip packet-eval's response cache).
+-T cache=false (LLM only: skip packet-eval's response cache), -T mode=json (LLM only:
+send the answer schema as response_format). A local llama.cpp server is reached with
+inspect's own provider, which speaks Chat Completions (``openai/NAME`` would go to
+``/v1/responses`` and get a 404)::
+
+    inspect eval packet_eval/packet_extraction -T extractor=llm -T mode=json \
+        --model llama-cpp-python/smollm2 --model-base-url http://127.0.0.1:8765/v1
 """
 
 from __future__ import annotations
@@ -64,7 +70,8 @@ def build_samples(ds: GoldenDataset, split: str) -> list[Sample]:
 
 
 async def extract_packet(extractor: str, packet: Packet, ladder: Ladder, *,
-                         target_level: str | None, constant_level: str, cache: bool) -> Assessment:
+                         target_level: str | None, constant_level: str, cache: bool,
+                         mode: str | None = None) -> Assessment:
     """Run a label-free extractor (llm, baseline, constant) on an in-memory packet."""
     if extractor == "baseline":
         from packet_eval.extractors import baseline
@@ -79,28 +86,32 @@ async def extract_packet(extractor: str, packet: Packet, ladder: Ladder, *,
 
     from packet_eval.api import assess_async
 
-    async with agent_bridge():
+    # forward_generation_config: the extractor's max_tokens and temperature reach the model
+    # (by default the bridge drops them, and a local server's default output limit cuts
+    # the answer off).
+    async with agent_bridge(forward_generation_config=True):
         client = AsyncOpenAI(api_key="inspect-bridge", max_retries=0)
         return await assess_async(packet, model="inspect", client=client, ladder=ladder,
-                                  target_level=target_level, use_cache=cache)
+                                  target_level=target_level, use_cache=cache, mode=mode)
 
 
 async def run_extractor(extractor: str, state_md: dict[str, Any], ladder: Ladder,
-                        constant_level: str, cache: bool) -> Assessment:
+                        constant_level: str, cache: bool, mode: str | None = None) -> Assessment:
     packet = load_packet(state_md["path"])
     label = label_from_dict(state_md["labels"][0])
     if extractor == "oracle":
         return oracle(packet, ladder, label)
     return await extract_packet(extractor, packet, ladder, target_level=label.target_level,
-                                constant_level=constant_level, cache=cache)
+                                constant_level=constant_level, cache=cache, mode=mode)
 
 
 @solver
-def extract(extractor: str, ladder_path: str | None, constant_level: str, cache: bool) -> Solver:
+def extract(extractor: str, ladder_path: str | None, constant_level: str, cache: bool,
+            mode: str | None = None) -> Solver:
     ladder = load_ladder(ladder_path)
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        a = await run_extractor(extractor, state.metadata, ladder, constant_level, cache)
+        a = await run_extractor(extractor, state.metadata, ladder, constant_level, cache, mode)
         state.metadata["assessment"] = a.model_dump(mode="json")
         state.output.completion = (f"level={a.level} " + " ".join(
             f"{d}={f.level}" for d, f in a.dimensions.items()))
@@ -149,7 +160,7 @@ def _gold_positions(gold: dict[str, Any], pred: dict[str, Any], n_chars: int) ->
 @task(name="packet_extraction")
 def packet_extraction_task(dataset: str = DEFAULT_DATASET, split: str = "test",
                            extractor: str = "baseline", ladder: str | None = None,
-                           cache: bool = True) -> Task:
+                           cache: bool = True, mode: str | None = None) -> Task:
     """How often does an extractor agree with the golden calibrators?
 
     Args:
@@ -158,6 +169,7 @@ def packet_extraction_task(dataset: str = DEFAULT_DATASET, split: str = "test",
         extractor: ``llm``, ``baseline``, ``oracle`` or ``constant``.
         ladder: Ladder file (default: the shipped one).
         cache: LLM only: use packet-eval's response cache.
+        mode: LLM only: ``tools`` or ``json`` (the answer schema as response_format).
     """
     if extractor not in EXTRACTORS:
         raise ConfigError(f"extractor must be one of {', '.join(EXTRACTORS)}, got {extractor!r}")
@@ -176,7 +188,7 @@ def packet_extraction_task(dataset: str = DEFAULT_DATASET, split: str = "test",
         m.epoch_consistency(lad.scale), m.usage_summary()]
     return Task(
         dataset=MemoryDataset(samples, name=f"{Path(dataset).name}-{split}"),
-        solver=extract(extractor, ladder, constant_level, cache),
+        solver=extract(extractor, ladder, constant_level, cache, mode),
         scorer=scorer_obj, metrics=metrics,
         metadata={"extractor": extractor, "split": split, "dataset": str(dataset),
                   "ladder": lad.ref(), "constant_level": constant_level})

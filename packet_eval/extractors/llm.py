@@ -11,6 +11,7 @@ separately in ``usage``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -37,9 +38,11 @@ from packet_eval.ladder import Ladder
 from packet_eval.packet import Packet
 from packet_eval.providers import ModelSpec, Wire, adapter_for, describe, is_retryable, parse_model
 from packet_eval.providers.failures import (
+    error_key,
     is_incomplete_output,
     is_invalid_answer,
     root_cause,
+    short,
     status_of,
 )
 from packet_eval.providers.pricing import cost_usd
@@ -96,9 +99,23 @@ def _retrying(x: _Extraction) -> AsyncRetrying:
                 opts.on_retry(state.attempt_number, seconds, describe(exc, x.spec))
         return seconds
 
+    seen_500: set[str] = set()
+
+    def retryable(exc: BaseException) -> bool:
+        if not is_retryable(exc):
+            return False
+        if status_of(exc) == 500:
+            # The same 500 twice is the server failing on this request (a schema its
+            # grammar cannot take, say), not load: retrying it only burns the time budget.
+            message = error_key(exc)
+            if message in seen_500:
+                return False
+            seen_500.add(message)
+        return True
+
     return AsyncRetrying(
         stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_total_s),
-        wait=wait, retry=retry_if_exception(is_retryable), reraise=True)
+        wait=wait, retry=retry_if_exception(retryable), reraise=True)
 
 
 async def _ask(x: _Extraction, chunk: Chunk, index: int, n: int) -> ExtractionAnswer:
@@ -135,6 +152,11 @@ async def _ask(x: _Extraction, chunk: Chunk, index: int, n: int) -> ExtractionAn
             raise ProviderError(
                 f"{x.spec}: no valid structured answer for {x.packet.packet_id} after "
                 f"{x.opts.max_reasks + 1} attempts: {' '.join(str(cause).split())[:200]}") from None
+        if status_of(exc) == 500 and transport_attempt < x.opts.retry.max_attempts:
+            other = "tools" if x.opts.mode == "json" else "json"
+            raise ProviderError(
+                f"{x.spec}: the server failed the same way twice (HTTP 500), so it will not "
+                f"pass: {short(root_cause(exc))}; try --mode {other}") from None
         raise ProviderError(describe(exc, x.spec)) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -185,13 +207,25 @@ async def _instructor_call(x: _Extraction, chunk: Chunk, messages: list[dict[str
     request: dict[str, Any] = {"model": x.spec.name, "messages": messages,
                                "max_tokens": max_tokens, **x.wire.sampling(x.opts.temperature)}
     token = GROUNDING.set(ctx)  # never instructor's context=: that would template the packet
+    heartbeat = asyncio.create_task(_heartbeat(x.opts, started))
     try:
         answer = await client.create(response_model=ExtractionAnswer,
                                      max_retries=x.opts.max_reasks, **request)
     finally:
+        heartbeat.cancel()
         GROUNDING.reset(token)
     x.tally.add_answer(answer, ctx.attempt)
     return answer
+
+
+async def _heartbeat(opts: LLMOptions, started: list[float]) -> None:
+    """Tell ``opts.on_wait`` every ``progress_every_s`` how long the current call has run."""
+    if opts.on_wait is None:
+        return
+    while True:
+        await asyncio.sleep(opts.progress_every_s)
+        if started:
+            opts.on_wait(time.monotonic() - started[-1])
 
 
 async def extract(packet: Packet, ladder: Ladder, model: str, *, target_level: str | None = None,

@@ -1,7 +1,11 @@
 """The response model the LLM fills in, and the validator that grounds its quotes.
 
 Field order matters: reasoning comes before evidence and level, so the model
-explains before it rates. The validator reads the canonical packet text and
+explains before it rates. Every field is required: a server that turns the schema
+into a grammar (llama.cpp) writes required fields first, so an optional
+``evidence`` list came after ``level`` and was skipped. The schema sent is
+self-contained (``$defs`` inlined, see ``inline_refs``) because inspect's agent
+bridge drops ``$defs`` and leaves the ``$ref`` items empty. The validator reads the canonical packet text and
 the ladder from a ``GroundingContext``. An ungrounded quote, an unknown
 dimension or level raises, and instructor re-asks with that message; on the
 last allowed attempt the validator drops the bad items instead and counts them
@@ -14,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, model_validator
 
@@ -66,7 +70,8 @@ class EvidenceQuote(BaseModel):
 class DimensionAnswer(BaseModel):
     dimension: str = Field(description="A dimension id from the ladder.")
     reasoning: str = Field(description="Think first: what does the packet show for this dimension?")
-    evidence: list[EvidenceQuote] = Field(default_factory=list)
+    evidence: list[EvidenceQuote] = Field(
+        description="Quotes that show the level; an empty list if the packet shows none.")
     level: str = Field(
         description="The demonstrated level, from the quoted evidence only; 'none' if there is none.")
 
@@ -87,13 +92,18 @@ class ExtractionAnswer(BaseModel):
     """Evidence for every dimension of the ladder, and the packet's flags."""
 
     dimensions: list[DimensionAnswer]
-    flags: list[FlagAnswer] = Field(default_factory=list)
+    flags: list[FlagAnswer] = Field(description="Flags the packet raises; an empty list if none.")
     _dropped: int = PrivateAttr(default=0)
 
     @property
     def dropped_ungrounded(self) -> int:
         """Items the last allowed attempt dropped because they did not ground."""
         return self._dropped
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        """The schema with every ``$ref`` inlined: what instructor sends in every mode."""
+        return inline_refs(super().model_json_schema(*args, **kwargs))
 
     @model_validator(mode="after")
     def _ground(self, info: ValidationInfo) -> ExtractionAnswer:
@@ -145,3 +155,25 @@ class ExtractionAnswer(BaseModel):
         self.dimensions = kept_dims
         self.flags = kept_flags
         return self
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with each local ``#/$defs/X`` reference replaced by its definition.
+
+    The answer models do not recurse, so the result is finite and has no ``$defs``.
+    """
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                merged = {**defs[ref.removeprefix("#/$defs/")],
+                          **{k: v for k, v in node.items() if k != "$ref"}}
+                return walk(merged)
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)

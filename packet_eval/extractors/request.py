@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,8 +33,50 @@ from packet_eval.schema import Assessment, Evidence, ExtractorInfo, FlagFinding,
 from packet_eval.store import Store
 
 NAME = "llm"
+TIMEOUT_VAR = "PACKET_EVAL_TIMEOUT"
+DEFAULT_TIMEOUT_S = 120.0
+MODES = ("tools", "json")
 DEFAULT_MAX_TOKENS = 4096
 MAX_TOKENS_CAP = 16384
+
+
+def default_timeout_s() -> float:
+    """Seconds one HTTP request may take: ``$PACKET_EVAL_TIMEOUT``, else 120.
+
+    A CPU-only local server can take minutes per call; a client that gives up early
+    leaves the server working on the abandoned request, and the retry queues behind it.
+    """
+    raw = os.environ.get(TIMEOUT_VAR)
+    return check_timeout(float(raw) if _is_number(raw) else raw) if raw else DEFAULT_TIMEOUT_S
+
+
+def _is_number(raw: str | None) -> bool:
+    try:
+        float(raw or "")
+    except ValueError:
+        return False
+    return True
+
+
+def check_timeout(value: float | str | None) -> float:
+    """A valid request timeout in seconds, or ConfigError naming the bad value."""
+    from packet_eval.errors import ConfigError
+
+    if value is None:
+        return default_timeout_s()
+    if not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigError(f"request timeout must be a positive number of seconds "
+                          f"(--timeout or ${TIMEOUT_VAR}), got {value!r}")
+    return float(value)
+
+
+def check_mode(mode: str | None) -> str | None:
+    """``tools``, ``json`` or None (the wire's default), or ConfigError."""
+    from packet_eval.errors import ConfigError
+
+    if mode is not None and mode not in MODES:
+        raise ConfigError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
+    return mode
 
 
 @dataclass
@@ -45,7 +88,7 @@ class LLMOptions:
     max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 0.0
     mode: str | None = None
-    timeout_s: float = 120.0
+    timeout_s: float = field(default_factory=default_timeout_s)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     gate: RateGate | None = None
     # None: redact for every endpoint that is not on this machine (see should_redact).
@@ -53,6 +96,13 @@ class LLMOptions:
     redact_names: tuple[str, ...] = ()
     # Told about every transport retry so a person is never left waiting in silence.
     on_retry: Callable[[int, float, str], None] | None = None
+    # Told every ``progress_every_s`` while one call is in flight (minutes on a CPU server).
+    on_wait: Callable[[float], None] | None = None
+    progress_every_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        self.timeout_s = check_timeout(self.timeout_s)
+        self.mode = check_mode(self.mode)
 
 
 def request_hash(spec: ModelSpec, ladder: Ladder, packet: Packet, opts: LLMOptions) -> str:
@@ -165,6 +215,8 @@ def merge_answers(ladder: Ladder, answers: list[ExtractionAnswer]
             if rank[dim.level] > rank[claimed[dim.dimension]]:
                 claimed[dim.dimension] = dim.level
             for ev in dim.evidence:
+                if ev.level == NONE:  # the model's own verdict: this quote shows no level
+                    continue
                 for span in ev.spans:
                     evidence[dim.dimension].append(Evidence(
                         quote=span.quote, start=span.start, end=span.end, match=span.match,  # type: ignore[arg-type]

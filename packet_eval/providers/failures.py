@@ -10,6 +10,7 @@ on first use so that the offline path never pays for importing the SDKs. 429, 5x
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -140,6 +141,11 @@ def describe(exc: BaseException, spec: ModelSpec | str) -> str:
         return f"{spec}: access denied (403); the key may lack access to this model"
     if status == 404:
         return f"{spec}: model or endpoint not found (404); check the model name and --base-url"
+    if status == 400 and (sizes := context_overflow(exc)) is not None:
+        limit, asked = sizes
+        return (f"{spec}: the request needs {asked} tokens but the server's context window is "
+                f"{limit} tokens; start the server with a larger context (llama.cpp: --n_ctx) "
+                "or lower the token budget so the packet is cut into chunks")
     if status == 400:
         return f"{spec}: the provider rejected the request (400): {short(exc)}"
     if status == 429:
@@ -152,6 +158,38 @@ def describe(exc: BaseException, spec: ModelSpec | str) -> str:
     if is_connection_error(exc):
         return f"{spec}: cannot reach the provider ({type(exc).__name__}); check the network or --base-url"
     return f"{spec}: {type(exc).__name__}: {short(exc)}"
+
+
+CONTEXT_PATTERNS = (
+    # llama-cpp-python and OpenAI: "maximum context length is 8192 tokens, however you
+    # requested 9000 tokens"; llama.cpp's server: "request (9000 tokens) exceeds the
+    # available context size (8192 tokens)".
+    re.compile(r"maximum context length is (?P<limit>\d+) tokens.*?requested (?P<asked>\d+)"),
+    re.compile(r"\((?P<asked>\d+) tokens\) exceeds the available context size "
+               r"\((?P<limit>\d+) tokens\)"),
+)
+
+
+def context_overflow(exc: BaseException) -> tuple[int, int] | None:
+    """(the server's context, the tokens asked) when a 400 says the prompt does not fit."""
+    text = " ".join(str(root_cause(exc)).split())
+    for pattern in CONTEXT_PATTERNS:
+        if m := pattern.search(text):
+            return int(m["limit"]), int(m["asked"])
+    return None
+
+
+def error_key(exc: BaseException) -> str:
+    """What identifies a failure across attempts: its status and message, not request ids."""
+    root = root_cause(exc)
+    body = getattr(root, "body", None)
+    message: object = None
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        message = err.get("message", err) if isinstance(err, dict) else err
+    elif isinstance(body, str):
+        message = body
+    return f"{status_of(root)}: {message if message is not None else short(root)}"
 
 
 def short(exc: BaseException) -> str:

@@ -1,0 +1,208 @@
+"""End to end against a real model server: llama.cpp (llama-cpp-python) with SmolLM2-135M.
+
+The server is started by ``tools/llama_server.sh start`` (``.ci/run`` does it) and named by
+``PACKET_EVAL_LLAMA_URL``; without it these tests skip. The model is tiny and writes poor
+quotes, so nothing here asserts what it says: only what must hold whatever it says
+(grounded quotes, dropped junk counted, one call-log row per HTTP call with the server's own
+token counts, a harness log the gate reads, one clear line for a prompt over the context).
+Requests go through a counting loopback proxy, so the test sees exactly what reached the
+server and how many calls were made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "datasets" / "golden"
+URL = os.environ.get("PACKET_EVAL_LLAMA_URL", "").rstrip("/")
+MODEL = os.environ.get("PACKET_EVAL_LLAMA_MODEL", "smollm2")
+PACKETS = ("pkt-054", "pkt-003")  # the two shortest test-split packets, about 2,400 chars each
+BIN = Path(sys.executable).parent
+
+pytestmark = pytest.mark.skipif(
+    not URL, reason="no real model server: set PACKET_EVAL_LLAMA_URL (tools/llama_server.sh "
+    "start prints it; .ci/run starts the server and sets it)")
+
+
+class Proxy:
+    """Forwards to the real server, keeping each request body and each answer's usage."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.requests: list[dict[str, Any]] = []
+        self.usages: list[dict[str, Any] | None] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._forward(None)
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                self._forward(body)
+
+            def _forward(self, body: bytes | None) -> None:
+                path = self.path.removeprefix("/v1")
+                req = urllib.request.Request(proxy.upstream + path, data=body, method=self.command,
+                                             headers={"content-type": "application/json"})
+                if body is not None:
+                    proxy.requests.append(json.loads(body))
+                try:
+                    with urllib.request.urlopen(req, timeout=900) as r:  # noqa: S310 - loopback
+                        status, data = r.status, r.read()
+                except urllib.error.HTTPError as e:
+                    status, data = e.code, e.read()
+                if body is not None:
+                    try:
+                        proxy.usages.append(json.loads(data).get("usage"))
+                    except ValueError:
+                        proxy.usages.append(None)
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def proxy():
+    p = Proxy(URL)
+    yield p
+    p.close()
+
+
+def run(args: list[str], home: Path, timeout: int = 1500) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PACKET_EVAL_HOME": str(home), "PACKET_EVAL_TIMEOUT": "900",
+           "NO_COLOR": "1", "COLUMNS": "200"}
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout,
+                          cwd=ROOT, check=False)
+
+
+def calls(home: Path) -> list[dict[str, Any]]:
+    r = run([str(BIN / "packet-eval"), "log", "--json", "-n", "1000"], home)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def one_line_failure(r: subprocess.CompletedProcess[str]) -> None:
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip() and "retrying" not in ln
+             and "still waiting" not in ln]
+    assert "Traceback" not in r.stderr
+    assert len(lines) == 1, r.stderr
+
+
+def test_preview_grounds_every_quote_and_logs_each_call(tmp_path, proxy):
+    packet = GOLDEN / "packets" / f"{PACKETS[0]}.md"
+    text = packet.read_text(encoding="utf-8")
+    r = run([str(BIN / "packet-eval"), "preview", str(packet), "--model", MODEL,
+             "--base-url", proxy.url, "--mode", "json", "--format", "json", "--no-cache"],
+            tmp_path)
+    if r.returncode != 0:  # a tiny model may never give a valid answer: then one clear line
+        one_line_failure(r)
+        return
+    a = json.loads(r.stdout)
+    shown = [e for d in a["dimensions"].values() for e in d["evidence"]]
+    canonical = a.get("packet_text") or text
+    for e in shown:
+        assert e["quote"] == canonical[e["start"]:e["end"]]
+        assert e["level"] != "none"
+    u = a["usage"]
+    # Every HTTP call is one call-log row, carrying the token counts the server reported.
+    rows = [c for c in calls(tmp_path) if c["status"] == "ok"]
+    answered = [x for x in proxy.usages if x]
+    assert u["calls"] == len(proxy.requests) == len(calls(tmp_path))
+    assert sorted(c["input_tokens"] for c in rows) == sorted(x["prompt_tokens"] for x in answered)
+    assert sorted(c["output_tokens"] for c in rows) == sorted(
+        x["completion_tokens"] for x in answered)
+    assert all(c["input_tokens"] > 0 for c in rows)
+    # A junk quote is dropped and counted, never shown: what the model wrote, less what
+    # was shown, is what was dropped (on the last attempt) or re-asked about.
+    assert u["dropped_ungrounded"] >= 0
+    if u["validation_retries"] == 0:
+        last = proxy.requests and json.loads(
+            json.dumps(proxy.requests[-1]))  # the answer itself is in the server's reply
+        assert last
+
+
+def test_the_schema_that_reaches_the_server(tmp_path, proxy):
+    packet = GOLDEN / "packets" / f"{PACKETS[0]}.md"
+    run([str(BIN / "packet-eval"), "preview", str(packet), "--model", MODEL, "--base-url",
+         proxy.url, "--mode", "json", "--format", "json", "--no-cache"], tmp_path)
+    assert proxy.requests, "no request reached the server"
+    body = proxy.requests[0]
+    schema = body["response_format"]["json_schema"]["schema"]
+    sent = json.dumps(schema)
+    assert "$ref" not in sent and "$defs" not in sent
+    dim = schema["properties"]["dimensions"]["items"]
+    assert list(dim["properties"]) == ["dimension", "reasoning", "evidence", "level"]
+    assert dim["required"] == ["dimension", "reasoning", "evidence", "level"]
+    assert schema["required"] == ["dimensions", "flags"]
+    assert body["max_tokens"] > 0
+
+
+def test_prompt_over_the_context_is_one_clear_line(tmp_path):
+    big = tmp_path / "big.md"
+    # About 40,000 tokens of verbatim-looking prose, far over the 8,192-token context,
+    # sent as one chunk (a huge token budget) so that only the server's check can stop it.
+    big.write_text("# Packet\n\n" + "I built the evaluation harness for the team. " * 4000,
+                   encoding="utf-8")
+    env_budget = {"PACKET_EVAL_TOKEN_BUDGET": "100000"}
+    os.environ.update(env_budget)
+    try:
+        r = run([str(BIN / "packet-eval"), "preview", str(big), "--model", MODEL,
+                 "--base-url", URL, "--mode", "json", "--no-cache"], tmp_path)
+    finally:
+        os.environ.pop("PACKET_EVAL_TOKEN_BUDGET")
+    assert r.returncode != 0
+    one_line_failure(r)
+    assert "context window is" in r.stderr and "tokens" in r.stderr
+
+
+def test_harness_scores_samples_through_the_bridge(tmp_path):
+    ds = tmp_path / "ds"
+    (ds / "packets").mkdir(parents=True)
+    for pid in PACKETS[:1]:
+        shutil.copy(GOLDEN / "packets" / f"{pid}.md", ds / "packets")
+    labels = [ln for ln in (GOLDEN / "labels.jsonl").read_text(encoding="utf-8").splitlines()
+              if json.loads(ln)["packet_id"] in PACKETS[:1]]
+    (ds / "labels.jsonl").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    (ds / "splits.json").write_text(json.dumps({"dev": [], "test": list(PACKETS[:1])}),
+                                    encoding="utf-8")
+    logs = tmp_path / "logs"
+    r = run([str(BIN / "inspect"), "eval", "packet_eval/packet_extraction", "-T", "extractor=llm",
+             "-T", f"dataset={ds}", "-T", "mode=json", "-T", "cache=false",
+             "--model", f"llama-cpp-python/{MODEL}", "--model-base-url", URL,
+             "--log-dir", str(logs), "--display", "plain", "--no-log-realtime",
+             "--log-format", "json"], tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    log_file = sorted(logs.glob("*.json"))[-1]
+    log = json.loads(log_file.read_text(encoding="utf-8"))
+    assert log["status"] == "success", log.get("error")
+    assert log["results"]["scored_samples"] == 1
+    g = run([str(BIN / "packet-eval"), "eval", "gate", str(log_file)], tmp_path)
+    assert "Traceback" not in g.stderr
+    assert "level/" in g.stdout  # the gate read the log's metrics (floors may not be met)

