@@ -83,11 +83,23 @@ class Packet:
 
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+# Fenced blocks and inline code: markdown shows a "<!--" inside them as typed.
+_CODE = re.compile(r"(?ms)^(`{3,}|~{3,}).*?(?:^\1|\Z)|(`+)[^`\n].*?\2")
 
 
 def comment_spans(text: str) -> tuple[HiddenSpan, ...]:
     """HTML/markdown comments (an unclosed one runs to the end, as a browser reads it)."""
-    return tuple(HiddenSpan(m.start(), m.end(), "comment") for m in _COMMENT.finditer(text))
+    spans: list[HiddenSpan] = []
+    code = [(m.start(), m.end()) for m in _CODE.finditer(text)]
+    pos = 0
+    while (m := _COMMENT.search(text, pos)) is not None:
+        inside = next((e for s, e in code if s <= m.start() < e), None)
+        if inside is not None:
+            pos = inside
+            continue
+        spans.append(HiddenSpan(m.start(), m.end(), "comment"))
+        pos = m.end()
+    return tuple(spans)
 
 
 def max_chars_from_env() -> int:
