@@ -85,6 +85,35 @@ def _lower_first(s: str) -> str:
     return s[:1].lower() + s[1:] if s and not s[:2].isupper() else s
 
 
+# Hidden text (comments, hidden or white or tiny text, Word comments) is reported once
+# per packet and never evidence, whichever extractor proposed it. The note is not an
+# injection flag: a template's leftover comment is benign.
+HIDDEN_TEXT_FLAG = "hidden_text"
+HIDDEN_TEXT_NAME = "Text a reader cannot see"
+_KIND_WORDS = {"comment": "comment", "hidden style": "hidden or invisible text",
+               "word comment": "Word comment"}
+
+
+def hidden_text_note(packet: Packet) -> FlagFinding | None:
+    """One note naming every kind of hidden text in ``packet``, quoting the first; None if none."""
+    if not packet.hidden:
+        return None
+    counts: dict[str, int] = {}
+    for h in packet.hidden:
+        counts[h.kind] = counts.get(h.kind, 0) + 1
+    parts = ", ".join(f"{n} {_KIND_WORDS.get(k, k)}{'s' if n != 1 else ''}" for k, n in counts.items())
+    first = packet.hidden[0]
+    return FlagFinding(
+        flag=HIDDEN_TEXT_FLAG, quote=packet.text[first.start:first.end], start=first.start,
+        end=first.end, rationale=f"This packet contains text a reader cannot see ({parts}). "
+        "It is never used as evidence; remove it or make it visible if it matters.")
+
+
+def visible_evidence(packet: Packet, items: list[Evidence]) -> list[Evidence]:
+    """``items`` without any quote that overlaps hidden text."""
+    return [e for e in items if not packet.is_hidden(e.start, e.end)]
+
+
 def build_assessment(
     ladder: Ladder,
     packet: Packet,
@@ -102,7 +131,9 @@ def build_assessment(
         ladder.check_level(target_level)
     dims: dict[str, DimensionFinding] = {}
     for dim_id in ladder.dimension_ids:
-        items = rank_evidence(ladder, dedupe_spans(rank_evidence(ladder, evidence.get(dim_id, []))))
+        # Hidden text is never evidence, whichever extractor proposed it.
+        found = visible_evidence(packet, list(evidence.get(dim_id, [])))
+        items = rank_evidence(ladder, dedupe_spans(rank_evidence(ladder, found)))
         items = items[:MAX_EVIDENCE_PER_DIMENSION]
         level = supported_level(ladder, items)
         if claimed_levels is not None:
@@ -112,7 +143,8 @@ def build_assessment(
     by_dim = {d: f.level for d, f in dims.items()}
     seen: set[tuple[str, int, int]] = set()
     unique_flags = []
-    for fl in sorted(flags, key=lambda f: (f.start, f.flag)):
+    note = hidden_text_note(packet)
+    for fl in sorted([*flags, *([note] if note else [])], key=lambda f: (f.start, f.flag)):
         if (fl.flag, fl.start, fl.end) not in seen:
             seen.add((fl.flag, fl.start, fl.end))
             unique_flags.append(fl)

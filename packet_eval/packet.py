@@ -83,12 +83,83 @@ class Packet:
         return any(h.start < end and start < h.end for h in self.hidden)
 
 
+# What a reader cannot see, as converters find it. Converters wrap such text in
+# private-use markers while they build the canonical text; take_markers removes
+# them and says where the hidden text sits in the final string.
+# One open/close pair per kind; private-use code points a packet cannot meaningfully contain.
+KINDS = {"hidden style": ("\ue000", "\ue001"), "word comment": ("\ue002", "\ue003")}
+_ANY_MARK = re.compile("[\ue000-\ue003]")
+
+_CSS_HIDDEN = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)|"
+    r"font-size\s*:\s*(?:0*\.?\d|[0-2](?:\.\d+)?)(?:px|pt)?\s*(?:;|$)|"
+    r"(?<![\w-])color\s*:\s*(?:#fff(?:fff)?|white|rgb\(\s*255\s*,\s*255\s*,\s*255\s*\))\s*(?:;|$)",
+    re.IGNORECASE)
+
+
+def mark(text: str, kind: str) -> str:
+    """``text`` wrapped in the markers of ``kind``."""
+    start, end = KINDS[kind]
+    return f"{start}{text}{end}"
+
+
+def strip_foreign_markers(text: str) -> str:
+    """Remove marker characters a packet brought itself, so only converters place them."""
+    return _ANY_MARK.sub("", text)
+
+
+def css_hides(style: str) -> bool:
+    """Whether an inline style hides its text: none/hidden, transparent, 2 pt or less, white."""
+    return bool(_CSS_HIDDEN.search(style or ""))
+
+
+def take_markers(text: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """The text without markers, and ``(start, end, kind)`` of each marked stretch.
+
+    Nested or overlapping markers merge into the outermost stretch; an unclosed
+    marker runs to the end, as hidden text would.
+    """
+    opens = {v[0]: k for k, v in KINDS.items()}
+    closes = {v[1] for v in KINDS.values()}
+    out: list[str] = []
+    spans: list[tuple[int, int, str]] = []
+    depth, start, kind, pos = 0, 0, "", 0
+    for ch in text:
+        if ch in opens:
+            if depth == 0:
+                start, kind = pos, opens[ch]
+            depth += 1
+        elif ch in closes:
+            if depth > 0:
+                depth -= 1
+                if depth == 0 and pos > start:
+                    spans.append((start, pos, kind))
+        else:
+            out.append(ch)
+            pos += 1
+    if depth > 0 and pos > start:
+        spans.append((start, pos, kind))
+    return "".join(out), spans
+
+
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+# Fenced blocks and inline code: markdown shows a "<!--" inside them as typed.
+_CODE = re.compile(r"(?ms)^(`{3,}|~{3,}).*?(?:^\1|\Z)|(`+)[^`\n].*?\2")
 
 
 def comment_spans(text: str) -> tuple[HiddenSpan, ...]:
     """HTML/markdown comments (an unclosed one runs to the end, as a browser reads it)."""
-    return tuple(HiddenSpan(m.start(), m.end(), "comment") for m in _COMMENT.finditer(text))
+    spans: list[HiddenSpan] = []
+    code = [(m.start(), m.end()) for m in _CODE.finditer(text)]
+    pos = 0
+    while (m := _COMMENT.search(text, pos)) is not None:
+        inside = next((e for s, e in code if s <= m.start() < e), None)
+        if inside is not None:
+            pos = inside
+            continue
+        spans.append(HiddenSpan(m.start(), m.end(), "comment"))
+        pos = m.end()
+    return tuple(spans)
 
 
 def max_chars_from_env() -> int:
@@ -123,10 +194,17 @@ def split_sections(text: str) -> tuple[Section, ...]:
 
 def packet_from_text(
     text: str, packet_id: str = "pasted", source: str = "<pasted text>", fmt: str = "md",
-    max_chars: int | None = None,
+    max_chars: int | None = None, marked: bool = False,
 ) -> Packet:
-    """Build a packet from text already in memory (pasted text, tests, transforms)."""
+    """Build a packet from text already in memory (pasted text, tests, transforms).
+
+    ``marked``: the text comes from a converter that wrapped what a reader cannot
+    see in ``hidden_markup`` markers; they are removed and become hidden spans.
+    """
     text = normalize_newlines(text.removeprefix("\ufeff"))
+    styled: list[tuple[int, int, str]] = []
+    if marked:
+        text, styled = take_markers(text)
     limit = max_chars if max_chars is not None else max_chars_from_env()
     if not text.strip():
         raise PacketError("packet is empty (no text to assess)", source)
@@ -135,7 +213,9 @@ def packet_from_text(
             f"packet is too large ({len(text):,} characters; the limit is {limit:,}; "
             "raise it with PACKET_EVAL_MAX_CHARS)", source)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Packet(packet_id, text, source, fmt, digest, split_sections(text), comment_spans(text))
+    hidden = sorted([*comment_spans(text), *(HiddenSpan(a, b, k) for a, b, k in styled)],
+                    key=lambda h: (h.start, h.end))
+    return Packet(packet_id, text, source, fmt, digest, split_sections(text), tuple(hidden))
 
 
 def packet_id_for(path: Path) -> str:
@@ -176,10 +256,11 @@ def load_packet(path: str | Path, max_chars: int | None = None) -> Packet:
     else:
         decoded = _decode_text(raw, p)
         if suffix in (".html", ".htm"):
-            text, fmt = _html_text(decoded), "html"
+            text, fmt = _html_text(strip_foreign_markers(decoded)), "html"
         else:
             text, fmt = decoded, "md" if suffix in (".md", ".markdown") else "txt"
-    packet = packet_from_text(text, packet_id_for(p), str(p), fmt, max_chars)
+    packet = packet_from_text(text, packet_id_for(p), str(p), fmt, max_chars,
+                              marked=fmt in ("docx", "html"))
     log.debug("loaded %s: %s, %d bytes -> %d chars, %d sections, sha256 %s", p, fmt, size,
               len(packet.text), len(packet.sections), packet.sha256[:12])
     return packet
@@ -265,7 +346,7 @@ def _docx_text(raw: bytes, path: Path) -> str:
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
             para = Paragraph(child, document)
-            line = para.text.strip()
+            line = _docx_paragraph_text(para).strip()
             if not line:
                 continue
             style = (para.style.name if para.style is not None else "") or ""
@@ -280,7 +361,46 @@ def _docx_text(raw: bytes, path: Path) -> str:
             table = Table(child, document)
             rows = [" | ".join(c.text.strip() for c in row.cells) for row in table.rows]
             blocks.append("\n".join(rows))
+    blocks += [mark(c, "word comment") for c in _docx_comments(raw)]
     return "\n\n".join(blocks)
+
+
+def _docx_paragraph_text(para: object) -> str:
+    """A paragraph's text, with runs a reader cannot see (vanish, white, 2 pt or less) marked."""
+    from docx.shared import RGBColor
+    from docx.text.hyperlink import Hyperlink
+
+    parts: list[str] = []
+    for item in para.iter_inner_content():  # type: ignore[attr-defined]
+        for run in item.runs if isinstance(item, Hyperlink) else [item]:
+            piece = strip_foreign_markers(run.text)
+            font = run.font
+            color = font.color.rgb if font.color is not None and font.color.type is not None else None
+            if font.hidden or color == RGBColor(0xFF, 0xFF, 0xFF) or (
+                    font.size is not None and font.size.pt <= 2):
+                piece = mark(piece, "hidden style") if piece else piece
+            parts.append(piece)
+    return "".join(parts)
+
+
+def _docx_comments(raw: bytes) -> list[str]:
+    """Word comments, as ``[Word comment by AUTHOR: text]``: reported, never dropped unseen."""
+    from lxml import etree
+
+    ns = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            xml = z.read("word/comments.xml")
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return []  # no comments part, or one Word itself would not open: nothing to report
+    out = []
+    for c in root.iter(f"{ns}comment"):
+        body = " ".join("".join(t.text or "" for t in p.iter(f"{ns}t")) for p in c.iter(f"{ns}p"))
+        body = strip_foreign_markers(" ".join(body.split()))
+        if body:
+            out.append(f"[Word comment by {c.get(f'{ns}author') or 'unknown'}: {body}]")
+    return out
 
 
 def _pdf_text(raw: bytes, path: Path) -> str:
@@ -349,6 +469,11 @@ def _html_text(markup: str) -> str:
     soup = BeautifulSoup(markup, "html.parser")
     for bad in soup(["script", "style", "head", "noscript", "template"]):
         bad.decompose()
+    for tag in soup.find_all(True):
+        if (tag.has_attr("hidden") or css_hides(str(tag.get("style", "")))
+                or str(tag.get("color", "")).lower() in ("white", "#fff", "#ffffff")):
+            tag.insert(0, mark("", "hidden style")[0])
+            tag.append(mark("", "hidden style")[1])
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.replace_with(f"\n<!-- {comment.strip()} -->\n")
     for tag in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):

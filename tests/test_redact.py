@@ -62,6 +62,11 @@ def test_listed_names_are_masked_even_in_free_prose():
     ("compatible", "http://localhost:1234/v1", None, False),
     ("ollama", None, None, False), ("openai", "http://127.0.0.1:8000/v1", True, True),
     ("openai", None, False, False),
+    # A DNS name that merely starts with "127." can resolve anywhere; other loopback IPs are local.
+    ("openai", "http://127.example.com/v1", None, True),
+    ("openai", "http://127.0.0.1.nip.example/v1", None, True),
+    ("openai", "http://127.0.0.2:8000/v1", None, False), ("openai", "http://[::1]:8000/v1", None, False),
+    ("openai", "http://LOCALHOST:8000/v1", None, False),
 ])
 def test_redaction_is_on_for_external_endpoints_by_default(provider, base_url, requested, expected):
     assert should_redact(ModelSpec(provider, "m"), base_url, requested) is expected

@@ -45,6 +45,7 @@ from inspect_ai.scorer import Score, Target, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from packet_eval.agreement import change_direction
+from packet_eval.assemble import HIDDEN_TEXT_FLAG
 from packet_eval.dataset import TWIN_SUFFIX, GoldenDataset, Label, load_dataset
 from packet_eval.errors import ConfigError
 from packet_eval.evaluation import probe_metrics as pm
@@ -115,7 +116,8 @@ async def _assess(extractor: str, packet: Packet, label: Label, ladder: Ladder,
 
 def _levels(a: Assessment) -> dict[str, Any]:
     return {"level": a.level, "dimensions": {d: f.level for d, f in a.dimensions.items()},
-            "flags": sorted({f.flag for f in a.flags})}
+            # The hidden-text note reports what a probe added; it is no change of judgement.
+            "flags": sorted({f.flag for f in a.flags if f.flag != HIDDEN_TEXT_FLAG})}
 
 
 # Probes whose variants must not raise or drop a flag either (hidden text is no injection).

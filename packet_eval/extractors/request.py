@@ -30,6 +30,7 @@ from packet_eval.providers.throttle import RateGate
 from packet_eval.providers.usage import Tokens
 from packet_eval.redact import Redactor
 from packet_eval.schema import Assessment, Evidence, ExtractorInfo, FlagFinding, Usage
+from packet_eval.serve.bind import is_loopback
 from packet_eval.store import Store
 
 NAME = "llm"
@@ -120,7 +121,8 @@ def should_redact(spec: ModelSpec, base_url: str | None, requested: bool | None)
         return requested
     url = endpoint(spec, base_url)
     host = urlparse(url).hostname if url else None
-    return not (host and (host in ("localhost", "::1") or host.startswith("127.")))
+    # Loopback IPs and "localhost" only: "127.example.com" is a DNS name that can resolve anywhere.
+    return not (host and is_loopback(host))
 
 
 def system_prompt(ladder: Ladder) -> str:

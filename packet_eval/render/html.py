@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from packet_eval.assemble import HIDDEN_TEXT_FLAG, HIDDEN_TEXT_NAME
 from packet_eval.ladder import Ladder
 from packet_eval.render.highlight import Item, Segment, items_of, segments
 from packet_eval.schema import Assessment
@@ -82,7 +83,7 @@ def view_model(a: Assessment, ladder: Ladder, text: str, *, left_machine: bool |
     """
     colours = {d.id: PALETTE[i % len(PALETTE)] for i, d in enumerate(ladder.dimensions)}
     names = {d.id: d.name for d in ladder.dimensions}
-    flag_names = {f.id: f.name for f in ladder.flags}
+    flag_names = {HIDDEN_TEXT_FLAG: HIDDEN_TEXT_NAME, **{f.id: f.name for f in ladder.flags}}
     items = items_of(a)
     details: dict[str, dict[str, str]] = {}
     for i in items:

@@ -1,18 +1,17 @@
 """Mask personal data before packet text leaves the machine.
 
-Emails, phone numbers, URLs, employee ids and people's names are replaced by
-consistent placeholders (``[PERSON_1]``, ``[EMAIL_1]``): the same original
-always gets the same placeholder, so the model can still tell people apart.
-The map stays local. A quote the model returns is restored (placeholders back
-to originals) and then grounded in the original canonical text, so evidence
-offsets never refer to redacted text.
+Shaped details (emails, obfuscated emails, phones, national ids, addresses,
+profile URLs, handles, badge and HR numbers: ``patterns.py``) and people's
+names (a names list from an installed wheel plus position cues: ``names.py``)
+are replaced by consistent placeholders (``[PERSON_1]``, ``[EMAIL_1]``): the
+same original always gets the same placeholder, so the model can still tell
+people apart. The map stays local. A quote the model returns is restored
+(placeholders back to originals) and then grounded in the original canonical
+text, so evidence offsets never refer to redacted text.
 
-Names are found where packets put them: the title line, fields such as
-``Name:`` or ``Nominee:``, quote attributions (``— Priya Raman, Staff
-Engineer``), "Nominating X", plus any names the caller lists. Every part of a
-found full name is masked wherever it appears alone. This is pattern-based
-and documented as such: a name in free prose that none of these patterns
-reach is not masked, which is why callers can pass ``names``.
+Names the caller lists (a committee's roster) are always masked, and every part
+of a found full name is masked wherever it appears alone. Detection is measured,
+not assumed: the planted-PII set's leak count is in SECURITY.md.
 """
 
 from __future__ import annotations
@@ -20,6 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from packet_eval.redact.names import find_names, handles_for, is_listed_name, is_particle
+from packet_eval.redact.patterns import find_patterns
 
 _W = r"[A-Z\u00c0-\u00de\u0100-\u024f][\w\u00c0-\u024f\u0300-\u036f'’-]+"
 _PARTICLE = r"(?:de|van|der|von|da|del|bin|al)"
@@ -38,26 +40,13 @@ _NAME_SITES = [
     re.compile(rf"({_NAME})\s+(?:said|says|wrote|writes|told|notes|noted|commented|designed|reviewed)\b"),
     # Possessives mid-sentence: "into Søren’s existing agent".
     re.compile(rf"(?<=[a-z,;] )({_W})['’]s\b"),
-    # A sign-off: a short line of capitalised words near the end of the packet.
-    re.compile(rf"(?m)^[ \t>*_—–-]*({_NAME})[ \t*_]*\n?\s*\Z"),
+    _SIGN_OFF := re.compile(rf"(?m)^[ \t>*_—–-]*({_NAME})[ \t*_]*\n?\s*\Z"),
 ]
 _NOT_NAMES = {"She", "He", "They", "It", "Everyone", "Nobody", "Someone", "Senior", "Staff",
               "Junior", "Mid", "AI", "The", "This", "That", "We", "Our", "My", "I", "Summary",
               "Impact", "Team", "Engineer", "Manager", "Principal", "Lead", "Q1", "Q2", "Q3",
               "Q4", "Self", "Promotion", "Packet", "Review", "Nomination", "Case", "Growth",
               "Areas", "Level", "Software", "Machine", "Learning", "Platform", "Data", "Product"}
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_URL = re.compile(r"\bhttps?://[^\s)>\]]+|\bwww\.[^\s)>\]]+|\bgo/[\w./#-]+")
-_PHONE = re.compile(r"(?<![\w.])\+?\d[\d ().-]{7,}\d(?![\w.])")
-_EMPLOYEE_ID = re.compile(r"\b(?:EMP|EID|emp|eid)[-_#: ]?\d{3,}\b|"
-                          r"\b(?:employee|staff)\s+(?:id|number|no\.?)\s*[:#]?\s*[A-Z0-9-]{3,}\b",
-                          re.IGNORECASE)
-
-
-def _digits(s: str) -> int:
-    return sum(c.isdigit() for c in s)
-
-
 @dataclass
 class Redactor:
     """A placeholder map for one packet: ``redact`` text going out, ``restore`` text coming back."""
@@ -75,24 +64,26 @@ class Redactor:
     @classmethod
     def for_text(cls, text: str, names: Iterable[str] = ()) -> Redactor:
         r = cls()
-        for m in _EMAIL.finditer(text):
-            r._add("EMAIL", m.group())
-        for m in _URL.finditer(text):
-            r._add("URL", m.group().rstrip(".,;:"))
-        for m in _EMPLOYEE_ID.finditer(text):
-            r._add("EMPLOYEE_ID", m.group())
-        for m in _PHONE.finditer(text):
-            if 9 <= _digits(m.group()) <= 15 and not re.fullmatch(r"[\d.]+", m.group()):
-                r._add("PHONE", m.group())
-        found: list[str] = [n.strip() for n in names if n.strip()]
+        for kind, start, end in find_patterns(text):
+            r._add(kind, text[start:end])
+        listed = [n.strip() for n in names if n.strip()]
+        found: list[str] = list(listed)
         for pattern in _NAME_SITES:
             for m in pattern.finditer(text):
                 candidate = next((g for g in m.groups() if g), "").strip(" -'’")
                 words = candidate.split()
+                # A closing line may be a team ("Applied AI Platform"): it needs a listed name.
+                if pattern is _SIGN_OFF and not any(is_listed_name(w) for w in words):
+                    continue
                 if words and not any(w in _NOT_NAMES for w in words):
                     found.append(candidate)
-        # Longest first, so "Priya Raman" is masked whole before "Priya" alone.
-        parts = {p for n in found for p in n.split() if len(p) >= 3 and p not in _NOT_NAMES}
+        found += find_names(text)
+        found += handles_for(text, found)
+        # Every part of a full name alone too; a listed name's parts whatever they look like.
+        parts = {p for n in found for p in re.split(r"[\s,]+", n)
+                 if len(p) >= 3 and p not in _NOT_NAMES and not p.startswith(("\"", "“"))
+                 and not is_particle(p)}
+        parts |= {p for n in listed for p in n.split() if len(p) >= 2}
         for name in sorted(set(found) | parts, key=len, reverse=True):
             if re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text):
                 r._add("PERSON", name)
@@ -110,5 +101,5 @@ class Redactor:
 
     def restore(self, text: str) -> str:
         reverse = {v: k for k, v in self.mapping.items()}
-        return re.sub(r"\[(?:PERSON|EMAIL|URL|PHONE|EMPLOYEE_ID)_\d+\]",
+        return re.sub(r"\[[A-Z_]+_\d+\]",
                       lambda m: reverse.get(m.group(), m.group()), text)

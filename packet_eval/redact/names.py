@@ -1,0 +1,205 @@
+"""People's names, found offline: a names list from a wheel, plus capitalisation and position cues.
+
+The names list is Faker's (MIT): first and last names of its 80-odd locales,
+Latin and other scripts, read from the installed package at first use and
+cached. A list alone is not enough in either direction, so cues decide:
+
+- a run of capitalised words is a name when every word is a listed name or an
+  unlisted, non-English word beside one ("Tomasz Wierzbicki-Lund"), or an
+  initial and a surname ("R. Vasquez-Thornbury");
+- a single listed word that is also an English word ("Will", "Summer", "Grant")
+  is a name only in a person's position: followed by a verb of doing ("Summer
+  ran"), "and I", a possessive, or ", our analyst"; after "thanks to", "with",
+  "paired with", a role and a comma ("our new hire, Mark");
+- words in a script other than the packet's own (Cyrillic, Hangul, Arabic,
+  Greek, Han, Devanagari in an English packet) are names;
+- the places packets put names: title lines, ``Name:``-style fields, quote
+  attributions, sign-offs and table cells, as before.
+
+Lowercase handles built from a found name ("j.ferreira-moss", "marco.b") are
+found too. What this misses is measured on the planted-PII set (SECURITY.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+import unicodedata
+from functools import lru_cache
+
+_W = r"[A-Z\u00c0-\u00de\u0100-\u024f][\w\u00c0-\u024f\u0300-\u036f'’-]*"
+_PARTICLE = r"(?:de|van|der|den|von|da|das|do|dos|del|della|di|du|la|le|bin|binti|al|el|ter|ten|Ní|Nic|Mac|Mc|Ó|Ua)"
+_NICK = r"(?:[\"“][\w'’-]+[\"”])"
+_INITIAL = r"[A-Z]\."
+_RUN = re.compile(
+    rf"(?<![\w@./-])(?:{_INITIAL}\s?)*{_W}(?:[ \t]+(?:{_PARTICLE}[ \t]+|{_NICK}[ \t]+|{_INITIAL}[ \t]*)*{_W}){{0,3}}")
+_SURNAME_FIRST = re.compile(rf"(?<![\w@./-])({_W}),[ \t]+({_W})(?![\w-])(?![ \t]+[A-Z])")
+_NON_LATIN_WORD = r"[^\W\d_A-Za-z\u00c0-\u024f]+"
+_NON_LATIN_RUN = re.compile(rf"{_NON_LATIN_WORD}(?:[ \t]{_NON_LATIN_WORD}){{0,3}}")
+_LOWER_HANDLE = re.compile(r"(?<![\w@./-])[a-z][a-z]*(?:[._][a-z][a-z-]*)+(?![\w@/-])")
+
+_DOING = {"said", "says", "wrote", "writes", "told", "noted", "commented", "designed", "reviewed",
+          "ran", "runs", "led", "leads", "built", "builds", "owns", "owned", "took", "takes",
+          "found", "finds", "helped", "helps", "asked", "paged", "pushed", "caught", "handled",
+          "joined", "suggested", "proposed", "presented", "pointed", "spotted", "flagged",
+          "showed", "approved", "signed", "labelled", "labeled", "mentored", "paired", "agreed",
+          "disagreed", "raised", "is", "was", "has", "had", "and", "did", "does", "will",
+          "would", "could", "can", "now", "then", "also", "first", "still", "from", "on"}
+_BEFORE = re.compile(r"(?:thanks to|thank you|thanked|with|by|paired with|mentored|mentoring|"
+                     r"mentor|ask|asked|told|cc|and|to|manager|lead|sponsor|hire|colleague|"
+                     r"peer|analyst|reviewer|intern|engineer|designer|PM|partner|buddy)[,:]?\s+$",
+                     re.IGNORECASE)
+_ROLE_AFTER = re.compile(r"^,\s+(?:our|my|the|a|an)\s+(?:new\s+|senior\s+|junior\s+|lead\s+|staff\s+)?"
+                         r"(?:\w+\s+)?(?:analyst|manager|lead|engineer|designer|PM|hire|intern|"
+                         r"colleague|mentor|mentee|reviewer|sponsor|director|scientist|researcher|"
+                         r"architect|partner|peer|teammate|counterpart)\b", re.IGNORECASE)
+_NOT_BEFORE = re.compile(r"(?:\bthe|\ba|\ban|\bin|\bat|\bon|\bof|\bfrom|\bvia|\bour|\btheir|\bits)\s+$",
+                         re.IGNORECASE)
+_CALENDAR = {"January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December", "Monday", "Tuesday", "Wednesday",
+             "Thursday", "Friday", "Saturday", "Sunday"}
+_NOT_NAMES = {"She", "He", "They", "It", "Everyone", "Nobody", "Someone", "Senior", "Staff",
+              "Junior", "Mid", "AI", "The", "This", "That", "We", "Our", "My", "I", "Summary",
+              "Impact", "Team", "Engineer", "Manager", "Principal", "Lead", "Self", "Promotion",
+              "Packet", "Review", "Nomination", "Case", "Growth", "Areas", "Level", "Software",
+              "Machine", "Learning", "Platform", "Data", "Product", "Candidate", "Sponsor",
+              "Role", "Name", "Reviewer", "Peer", "Author", "Thanks", "Regards", "Best", "Cheers",
+              "Incident", "Contact", "Mentoring", "Governance", "Why", "What", "How", "When",
+              "Where", "Who", "If", "In", "On", "At", "For", "And", "But", "Or", "Not", "No",
+              "Yes", "Before", "After", "During", "Until", "Since", "With", "From", "By", "To",
+              "Q1", "Q2", "Q3", "Q4", "HR", "CI", "VP", "CTO", "CEO", "PM", "SRE", "ML", "LLM",
+              *_CALENDAR}
+
+
+@lru_cache(maxsize=1)
+def name_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """First names and last names from every Faker locale's person provider (read once)."""
+    import faker.providers.person as person
+
+    first: set[str] = set()
+    last: set[str] = set()
+    for mod in pkgutil.iter_modules(person.__path__):
+        provider = importlib.import_module(f"{person.__name__}.{mod.name}").Provider
+        for attr, into in (("first_names", first), ("first_names_male", first),
+                           ("first_names_female", first), ("first_names_nonbinary", first),
+                           ("last_names", last)):
+            value = provider.__dict__.get(attr)
+            if isinstance(value, (tuple, list, set, frozenset, dict)):
+                into.update(str(v) for v in value)
+    return frozenset(first), frozenset(last)
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Common English words (Faker's en_US lorem list): a listed name that is one needs a cue."""
+    from faker.providers.lorem.en_US import Provider
+
+    return frozenset(Provider.word_list) | {"will", "grant", "hope", "joy", "faith", "rose", "frank",
+                                            "bill", "chase", "dawn", "grace", "summer", "mark",
+                                            "may", "june", "april", "august", "sydney", "atlas",
+                                            "beacon", "pinecone", "jordan", "victoria", "florence"}
+
+
+def _listed(word: str) -> bool:
+    first, last = name_lists()
+    return word in first or word in last
+
+
+def is_listed_name(word: str) -> bool:
+    """Whether ``word`` (or a piece of a hyphenated one) is in the names list."""
+    return _listed(word) or any(_listed(p) for p in word.split("-"))
+
+
+def is_particle(word: str) -> bool:
+    """"van", "der", "bin": part of a name, never masked on its own."""
+    return re.fullmatch(_PARTICLE, word) is not None
+
+
+def _english(word: str, text_lower_words: frozenset[str]) -> bool:
+    w = word.lower()
+    return w in english_words() or w in text_lower_words
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    before = text[:start].rstrip(" \t*_>\"“'‘(-—–|#")
+    return not before or before[-1] in ".!?:\n"
+
+
+def _run_is_name(text: str, start: int, words: list[str], lower: frozenset[str]) -> bool:
+    core = [w for w in words if not re.fullmatch(r"[A-Z]\.|[\"“].*|" + _PARTICLE, w)]
+    if not core or any(w in _NOT_NAMES for w in core):
+        return False
+    if len(core) >= 2 or (len(core) == 1 and len(words) > 1 and re.match(_INITIAL, words[0])):
+        listed = [w for w in core if _listed(w) or any(_listed(p) for p in w.split("-"))]
+        unlisted = [w for w in core if w not in listed]
+        return bool(listed or re.match(_INITIAL, words[0])) and not any(
+            _english(w, lower) for w in unlisted)
+    word = core[0]
+    after = text[start + len(" ".join(words)):][:60]
+    before = text[max(0, start - 40):start]
+    next_word = re.match(r"\s*([\w']+)", after)
+    cue_after = bool(re.match(r"['’]s\b", after)) or bool(_ROLE_AFTER.match(after)) or bool(
+        next_word and next_word.group(1).lower() in _DOING and not _sentence_start(text, start + len(word) + 1))
+    cue_before = bool(_BEFORE.search(before)) and not _NOT_BEFORE.search(before)
+    if _NOT_BEFORE.search(before) and not cue_after:
+        return False
+    if not (_listed(word) or any(_listed(p) for p in word.split("-"))):
+        return False
+    if not _english(word, lower):
+        return not _sentence_start(text, start) or cue_after
+    return cue_before or cue_after
+
+
+def _script_of(text: str) -> str:
+    counts: dict[str, int] = {}
+    for ch in text:
+        if ch.isalpha():
+            script = unicodedata.name(ch, "X").split()[0]
+            counts[script] = counts.get(script, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else "LATIN"
+
+
+def find_names(text: str) -> list[str]:
+    """Names of people in ``text``, each as written (full names and lone given names)."""
+    # Words the packet itself writes in lower case (not inside emails, URLs or handles).
+    lower = frozenset(re.findall(r"(?<![\w.@/-])[a-z][a-z'’]+(?![\w@/-])", text))
+    found: list[str] = []
+    for m in _RUN.finditer(text):
+        words = m.group().split()
+        # A sentence's first word is capitalised anyway: drop it when it is not a name.
+        if len(words) > 1 and _sentence_start(text, m.start()) and (
+                words[0] in _NOT_NAMES or (_english(words[0], lower) and not _listed(words[0]))):
+            start = m.start() + len(words[0]) + 1
+            words = words[1:]
+        else:
+            start = m.start()
+        while words and words[-1] in _NOT_NAMES:
+            words = words[:-1]
+        words = [re.sub(r"['’]s$", "", w) for w in words]
+        # "German-speaking" is an adjective: every piece of a hyphenated name is capitalised.
+        if any(not p[:1].isupper() for w in words if "-" in w for p in w.split("-")):
+            continue
+        if words and _run_is_name(text, start, words, lower):
+            found.append(" ".join(words))
+    for m in _SURNAME_FIRST.finditer(text):  # HR exports: "Okafor, Chidinma"
+        a, b = m.group(1), m.group(2)
+        if (_listed(a) or _listed(b)) and not any(_english(w, lower) or w in _NOT_NAMES for w in (a, b)):
+            found.append(f"{a}, {b}")
+    if _script_of(text) == "LATIN":
+        found += [m.group() for m in _NON_LATIN_RUN.finditer(text) if len(m.group()) >= 2]
+    return found
+
+
+def handles_for(text: str, names: list[str]) -> list[str]:
+    """Lowercase handles built from a name: "j.ferreira-moss", "marco.b", "lakshmi_v"."""
+    parts = {p.lower() for n in names for p in re.split(r"[\s,]+", n) if len(p) >= 3}
+    first, last = name_lists()
+    out = []
+    for m in _LOWER_HANDLE.finditer(text):
+        pieces = [p for p in re.split(r"[._-]", m.group()) if p]
+        if any(p in parts or p.capitalize() in first or p.capitalize() in last
+               for p in pieces if len(p) >= 3) and not any(
+                p in english_words() for p in pieces if len(p) >= 3):
+            out.append(m.group())
+    return out
