@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from packet_eval.evaluation.gate import gate_markdown, run_gate
     from packet_eval.evaluation.gate import read_summary as read_log_summary
     from packet_eval.evaluation.gate import update_baseline as update_gate_baseline
-    from packet_eval.label import create_label_app, open_session as open_label_session
     from packet_eval.render import render_html, render_markdown, render_text
     from packet_eval.report.agreement_text import render_markdown as render_agreement_markdown
     from packet_eval.report.agreement_text import render_text as render_agreement_text
@@ -46,6 +45,8 @@ if TYPE_CHECKING:
         is_loopback,
         server_url,
     )
+    from packet_eval.serve.labelling import create_label_app
+    from packet_eval.serve.labelling import open_session as open_label_session
     from packet_eval.store import Store
 
 # name -> (module, attribute there): the lazily loaded part of the API.
@@ -67,8 +68,8 @@ _LAZY: dict[str, tuple[str, str]] = {
         "DEFAULT_HOST", "DEFAULT_PORT", "allowed_hosts_for", "create_app", "exposure_warning",
         "is_loopback", "server_url")},
     "Store": ("packet_eval.store", "Store"),
-    "create_label_app": ("packet_eval.label", "create_label_app"),
-    "open_label_session": ("packet_eval.label", "open_session"),
+    "create_label_app": ("packet_eval.serve.labelling", "create_label_app"),
+    "open_label_session": ("packet_eval.serve.labelling", "open_session"),
 }
 
 __all__ = [

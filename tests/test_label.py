@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from packet_eval import check_dataset, load_ladder
 from packet_eval.cli import app as cli
-from packet_eval.label import LabelRejected, create_label_app, open_session
+from packet_eval.serve.labelling import LabelRejected, create_label_app, open_session
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "datasets" / "golden" / "packets"
