@@ -135,7 +135,8 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.mark.parametrize("case", ["missing", "empty", "unwritable", "other-ladder", "malformed"])
+@pytest.mark.parametrize("case", ["missing", "empty", "unwritable", "other-ladder", "malformed",
+                                  "not-utf8"])
 def test_bad_input_is_one_line(tmp_path, case):
     root = make_dataset(tmp_path / "ds")
     out = tmp_path / "labels.jsonl"
@@ -159,6 +160,9 @@ def test_bad_input_is_one_line(tmp_path, case):
     elif case == "malformed":
         out.write_text('{"packet_id": "pkt-001"\n')
         expect = "invalid JSON"
+    elif case == "not-utf8":
+        out.write_bytes(b"\xff\xfe{}\n")
+        expect = "not UTF-8"
     code, output = run(packets, "--calibrator", "alice", "--out", str(out))
     assert code != 0
     lines = [ln for ln in output.splitlines() if ln.strip()]
