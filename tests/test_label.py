@@ -168,3 +168,18 @@ def test_bad_input_is_one_line(tmp_path, case):
     lines = [ln for ln in output.splitlines() if ln.strip()]
     assert len(lines) == 1 and expect in lines[0], output
     assert "Traceback" not in output
+
+
+def test_blind_page_carries_no_other_label(tmp_path):
+    root = make_dataset(tmp_path / "ds")
+    out = root / "labels.jsonl"
+    bob = open_session(root, "bob-the-other", out, LADDER)
+    start, end = first_sentence(bob.packet("pkt-001").text)
+    bob.save("pkt-001", submission(LADDER.dimension_ids[1], [(start, end)]))
+    pages = {}
+    for blind in (False, True):
+        s = open_session(root, "alice", out, LADDER, blind=blind)
+        client = TestClient(create_label_app(s), base_url="http://127.0.0.1")
+        pages[blind] = client.get("/packet/pkt-001").text
+    assert "bob-the-other" in pages[False] and 'id="others-card"' in pages[False]
+    assert "bob-the-other" not in pages[True] and 'id="others-card"' not in pages[True]
