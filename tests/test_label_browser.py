@@ -134,6 +134,7 @@ def test_label_select_save_resume_and_check(browser, tmp_path):
         shot = SHOTS / "label-page.png"
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot))
+        page.screenshot(path=str(SHOTS / "label-page-full.png"), full_page=True)
         with page.expect_navigation():
             page.click("#save")
         assert page.url.endswith("/packet/pkt-002")
