@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from packet_eval.evaluation.gate import gate_markdown, run_gate
     from packet_eval.evaluation.gate import read_summary as read_log_summary
     from packet_eval.evaluation.gate import update_baseline as update_gate_baseline
-    from packet_eval.label import create_label_app, open_session as open_label_session
     from packet_eval.render import render_html, render_markdown, render_text
     from packet_eval.report.agreement_text import render_markdown as render_agreement_markdown
     from packet_eval.report.agreement_text import render_text as render_agreement_text
@@ -59,6 +58,8 @@ if TYPE_CHECKING:
         listen_socket,
         server_url,
     )
+    from packet_eval.serve.labelling import create_label_app
+    from packet_eval.serve.labelling import open_session as open_label_session
     from packet_eval.store import Store
     from packet_eval.aggregation import aggregation_ceiling
     from packet_eval.ladder import parse_ladder
@@ -87,8 +88,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "aggregation_ceiling": ("packet_eval.aggregation", "aggregation_ceiling"),
     "parse_ladder": ("packet_eval.ladder", "parse_ladder"),
     **{n: ("packet_eval.rulefit", n) for n in ("TooFewLabels", "fit_rule", "fitted_ladder_yaml")},
-    "create_label_app": ("packet_eval.label", "create_label_app"),
-    "open_label_session": ("packet_eval.label", "open_session"),
+    "create_label_app": ("packet_eval.serve.labelling", "create_label_app"),
+    "open_label_session": ("packet_eval.serve.labelling", "open_session"),
 }
 
 __all__ = [

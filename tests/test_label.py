@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from packet_eval import check_dataset, load_ladder
 from packet_eval.cli import app as cli
-from packet_eval.label import LabelRejected, create_label_app, open_session
+from packet_eval.serve.labelling import LabelRejected, create_label_app, open_session
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "datasets" / "golden" / "packets"
@@ -135,7 +135,8 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.mark.parametrize("case", ["missing", "empty", "unwritable", "other-ladder", "malformed"])
+@pytest.mark.parametrize("case", ["missing", "empty", "unwritable", "other-ladder", "malformed",
+                                  "not-utf8"])
 def test_bad_input_is_one_line(tmp_path, case):
     root = make_dataset(tmp_path / "ds")
     out = tmp_path / "labels.jsonl"
@@ -159,8 +160,26 @@ def test_bad_input_is_one_line(tmp_path, case):
     elif case == "malformed":
         out.write_text('{"packet_id": "pkt-001"\n')
         expect = "invalid JSON"
+    elif case == "not-utf8":
+        out.write_bytes(b"\xff\xfe{}\n")
+        expect = "not UTF-8"
     code, output = run(packets, "--calibrator", "alice", "--out", str(out))
     assert code != 0
     lines = [ln for ln in output.splitlines() if ln.strip()]
     assert len(lines) == 1 and expect in lines[0], output
     assert "Traceback" not in output
+
+
+def test_blind_page_carries_no_other_label(tmp_path):
+    root = make_dataset(tmp_path / "ds")
+    out = root / "labels.jsonl"
+    bob = open_session(root, "bob-the-other", out, LADDER)
+    start, end = first_sentence(bob.packet("pkt-001").text)
+    bob.save("pkt-001", submission(LADDER.dimension_ids[1], [(start, end)]))
+    pages = {}
+    for blind in (False, True):
+        s = open_session(root, "alice", out, LADDER, blind=blind)
+        client = TestClient(create_label_app(s), base_url="http://127.0.0.1")
+        pages[blind] = client.get("/packet/pkt-001").text
+    assert "bob-the-other" in pages[False] and 'id="others-card"' in pages[False]
+    assert "bob-the-other" not in pages[True] and 'id="others-card"' not in pages[True]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -24,7 +25,6 @@ import pytest
 from packet_eval import check_dataset, load_ladder, load_packet
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, skip_without_chromium
 from tests.test_label import first_sentence, make_dataset
-from tests.test_serve_browser import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +51,12 @@ SELECT_JS = """([start, end]) => {
   r.setStart(a[0], a[1]); r.setEnd(b[0], b[1]);
   const sel = document.getSelection(); sel.removeAllRanges(); sel.addRange(r);
 }"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class LabelServer:
@@ -134,6 +140,7 @@ def test_label_select_save_resume_and_check(browser, tmp_path):
         shot = SHOTS / "label-page.png"
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot))
+        page.screenshot(path=str(SHOTS / "label-page-full.png"), full_page=True)
         with page.expect_navigation():
             page.click("#save")
         assert page.url.endswith("/packet/pkt-002")

@@ -1,7 +1,7 @@
 """The ``packet-eval`` command line: a thin typer layer over the public Python API.
 
 One module per command group (``preview``, ``assess``, ``agreement``, ``ladder``,
-``dataset``, ``calls`` for ``log``, ``evals`` for ``eval``, ``serve``); options
+``dataset``, ``calls`` for ``log``, ``evals`` for ``eval``, ``serve``, ``label``); options
 several commands share live in ``options.py``, terminal output in ``console.py``.
 Commands are plain functions that import only from ``packet_eval`` and raise
 ``PacketEvalError`` for what a user can fix. They are all registered in the one

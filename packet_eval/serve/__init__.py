@@ -4,7 +4,8 @@ The app lives in ``app.py`` (routes and pages), ``upload.py`` (size-limited
 form reading and temp-dir file handling) and ``bind.py`` (where it may listen
 and which Host headers it answers); ``packet_eval.cli.serve`` runs it. The bind
 policy imports eagerly and the app on first use, so the CLI can show serve's
-defaults without loading the web stack.
+defaults without loading the web stack. ``labelling/`` is ``packet-eval label``'s
+page, built on the same app rules.
 """
 
 from __future__ import annotations

@@ -199,8 +199,11 @@ def _check_writable(out: Path) -> None:
 
 
 def _check_existing(out: Path, ladder: Ladder) -> None:
-    if not out.exists() or not _lines(out):
-        return
+    try:
+        if not out.exists() or not _lines(out):
+            return
+    except UnicodeDecodeError:
+        raise DatasetError("labels file is not UTF-8", out) from None
     wanted = set(ladder.dimension_ids)
     for n, line in enumerate(out.read_text(encoding="utf-8").splitlines(), start=1):
         try:

@@ -22,10 +22,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from packet_eval.label.session import LabelRejected, LabelSession
 from packet_eval.ladder import NONE
 from packet_eval.serve.app import html_page, same_origin
 from packet_eval.serve.bind import LOOPBACK_HOSTS
+from packet_eval.serve.labelling.session import LabelRejected, LabelSession
 
 MAX_SAVE_BYTES = 1_000_000
 JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}

@@ -1,4 +1,4 @@
-"""``packet-eval label``: a private local page where a calibrator labels packets.
+"""``packet-eval label``: a private local page where a calibrator labels packets (serve's stack).
 
 ``session.py`` holds the packets, the labels file and the atomic save;
 ``app.py`` is the web page, on the same stack and safety rules as
@@ -10,15 +10,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from packet_eval.label.session import LabelRejected, LabelSession, open_session
+from packet_eval.serve.labelling.session import LabelRejected, LabelSession, open_session
 
 if TYPE_CHECKING:
-    from packet_eval.label.app import create_label_app
+    from packet_eval.serve.labelling.app import create_label_app
 
 __all__ = ["LabelRejected", "LabelSession", "create_label_app", "open_session"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "create_label_app":
-        return importlib.import_module("packet_eval.label.app").create_label_app
-    raise AttributeError(f"module 'packet_eval.label' has no attribute {name!r}")
+        return importlib.import_module("packet_eval.serve.labelling.app").create_label_app
+    raise AttributeError(f"module 'packet_eval.serve.labelling' has no attribute {name!r}")
