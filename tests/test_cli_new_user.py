@@ -273,3 +273,31 @@ def test_dry_run_estimates_and_writes_nothing(tmp_path):
     cost = float(res.stdout.split("estimated cost $", 1)[1].split()[0])
     assert cost > 0
     assert not out.exists()
+
+
+def _luminance(hex_colour: str) -> float:
+    def chan(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * chan(r) + 0.7152 * chan(g) + 0.0722 * chan(b)
+
+
+def test_report_junior_bar_stands_out_from_the_track_and_labels_wrap(tmp_path):
+    import re
+
+    from packet_eval.report.committee import TRACK_BG
+
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["assess", str(ROOT / "tests" / "fixtures" / "junior-packet.md"),
+                              "--out", str(out), "--model", "baseline", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    fill = re.search(r'class="lab">junior</div><div class="track"><div class="fill" '
+                     r'style="width:[\d.]+%;background:(#[0-9a-f]{6})', html)
+    assert fill, "no junior bar in the level chart"
+    hi, lo = sorted([_luminance(fill.group(1)), _luminance(TRACK_BG)], reverse=True)
+    assert (hi + 0.05) / (lo + 0.05) >= 1.5, fill.group(1)  # blue-100 on the track was 1.13
+    assert re.search(r"\.bars \.lab \{[^}]*white-space:normal", html)
+    assert "text-overflow:ellipsis; }\n.bars .track" not in html
