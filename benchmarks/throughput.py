@@ -215,7 +215,7 @@ def committee(n: int, latency_ms: float, conc: int, profile: bool) -> dict[str, 
             env={**env, "PACKET_EVAL_HOME": str(tmp / "home-warm")})
         startup = sorted(cli("--version", env=env) for _ in range(3))[1]
         live = cli(*base, "--out", str(tmp / "live"), env=env)
-        live_calls = server.stop()["calls"]
+        live_calls = server.stop()["calls"] - conc  # less the warm-up's calls
         server = Server(latency_ms, conc)
         base[base.index("--base-url") + 1] = f"{server.url}/v1"
         cached = cli(*base, "--out", str(tmp / "cached"), env=env)
