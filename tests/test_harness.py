@@ -212,6 +212,11 @@ def test_epochs_give_self_consistency_and_compare_shows_deltas(tmp_path, dev_ids
     cells = [c.strip() for c in line.strip("|").split("|")]
     a, b, delta = float(cells[1]), float(cells[2]), float(cells[3])
     assert b == 0.0 and delta == pytest.approx(b - a, abs=1e-3)
+    # The pooled interval is pooled kappa's own, never shown beside pooled accuracy.
+    row = {x.split("|")[1].strip(): [c.strip() for c in x.strip("|").split("|")]
+           for x in res.output.splitlines() if x.startswith("| dimension/pooled")}
+    assert row["dimension/pooled_kappa_quadratic"][4].startswith("[")
+    assert row["dimension/pooled_accuracy"][4] == ""
 
 
 def off_rule_copy(tmp_path: Path, every: int = 3) -> tuple[Path, int]:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING
 
 from packet_eval.api import assess_async
@@ -52,6 +52,8 @@ class BatchRun:
         self.gate = RateGate()
         self.limiter: AdaptiveLimiter | None = None
         self.client: SDKClient | None = None
+        # Made on first need: a rerun served wholly from the cache never imports an SDK.
+        self.connect: Callable[[], SDKClient] | None = None
         self.results: DurableAppender | None = None
         self.errors: DurableAppender | None = None
         self.prior_failures = {k: int(v.get("failures", 1)) for k, v in out.load_errors().items()}
@@ -127,13 +129,22 @@ class BatchRun:
             return load_packet(job.path)
         return await asyncio.to_thread(load_packet, job.path)
 
+    def shared_client(self) -> SDKClient | None:
+        """The one HTTP client of the run, made the first time a packet needs a call."""
+        if self.client is None and self.connect is not None:
+            self.client = self.connect()
+        return self.client
+
     async def assess(self, job: Job, packet: Packet) -> Assessment:
         if self.llm_model is None:
             return await assess_async(packet, model="baseline", ladder=self.ladder,
                                       target_level=job.target_level)
+        # A packet the scan found in the cache needs no client (nor the SDK imported for it).
+        cached = job.cached and self.opts.use_cache
         return await assess_async(
             packet, model=self.llm_model, ladder=self.ladder, target_level=job.target_level,
-            client=self.client, base_url=self.base_url, use_cache=self.opts.use_cache, store=self.store,
+            client=self.client if cached else self.shared_client(), base_url=self.base_url,
+            use_cache=self.opts.use_cache, store=self.store,
             retry=self.retry, gate=self.gate, redact=self.opts.redact, mode=self.opts.mode,
             timeout_s=self.opts.timeout_s)
 

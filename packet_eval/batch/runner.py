@@ -138,7 +138,6 @@ def plan(c: Checked, s: Settings, summary: BatchSummary, store: Store | None, *,
     for j in uncached:
         j.est_cost_usd *= BATCH_DISCOUNT if s.batch_api else 1.0
     summary.estimate_usd = round(sum(j.est_cost_usd for j in uncached), 6)
-    summary.cached = len(p.todo) - len(uncached) if spec is not None else 0
     summary.priced = estimator.priced
     check_before_run(s.max_cost_usd, summary.estimate_usd, uncached=len(uncached),
                      cached=len(p.todo) - len(uncached), priced=estimator.priced,
@@ -180,11 +179,12 @@ async def execute(run: BatchRun, c: Checked, s: Settings, p: Plan) -> None:
     run.progress.update(run.stats())
     # Cached packets first: free, quick, and done even if the budget stops the rest.
     live = sorted(p.todo, key=lambda j: (not j.cached, j.index))
-    if s.batch_api and c.spec is not None and run.store is not None and run.client is not None:
+    client = run.shared_client() if s.batch_api else None
+    if s.batch_api and c.spec is not None and run.store is not None and client is not None:
         await run.run_pool([j for j in live if j.cached])
         live = await run_provider_batches(
             run, [j for j in live if not j.cached], spec=c.spec, ladder=c.ladder, opts=run.opts,
-            store=run.store, client=run.client, out_dir=c.out.path,
+            store=run.store, client=client, out_dir=c.out.path,
             poll_interval_s=s.poll_interval_s)
     await run.run_pool(live)
 
@@ -216,9 +216,10 @@ def _connect(run: BatchRun, c: Checked, s: Settings) -> None:
     run.results = DurableAppender(c.out.results)
     run.errors = DurableAppender(c.out.errors)
     if c.spec is not None:
-        run.limiter = AdaptiveLimiter(s.concurrency)
-        run.client = adapter_for(c.spec).client(c.spec, s.base_url, limiter=run.limiter,
-                                                timeout_s=run.opts.timeout_s)
+        spec, limiter = c.spec, AdaptiveLimiter(s.concurrency)
+        run.limiter = limiter
+        run.connect = lambda: adapter_for(spec).client(spec, s.base_url, limiter=limiter,
+                                                       timeout_s=run.opts.timeout_s)
 
 
 async def _run(c: Checked, s: Settings, t0: float, notes: list[str] | None = None) -> BatchSummary:
@@ -341,4 +342,5 @@ def _estimate(c: Checked, s: Settings) -> BatchSummary:
     summary.failed = [Failure(str(j.path), j.packet_id, j.error, j.error_type or "PacketError")
                       for j in p.jobs if j.error is not None]
     summary.not_run = len(p.todo)
+    summary.cached = sum(1 for j in p.todo if j.cached) if c.spec is not None else 0
     return summary

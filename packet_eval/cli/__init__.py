@@ -15,12 +15,18 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+import typer.core
 
 from packet_eval.cli import agreement, assess, calls, dataset, evals, ladder, preview, serve
 from packet_eval.cli import calibrate
 from packet_eval.cli import label as label_cmd
 from packet_eval.cli.console import debug_log_to_stderr, friendly, set_quiet
 from packet_eval.cli.options import QuietOpt, VerboseOpt, VersionOpt
+
+# Every argument has a metavar that names what it takes (PATHS..., PACKET, LOG); this typer
+# also appends the Python type (``<list[Path]>``), which a user of llm or inspect reads as noise.
+if hasattr(typer.core.TyperArgument, "display_type_rich"):
+    typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
 
 app = typer.Typer(no_args_is_help=True, add_completion=True, rich_markup_mode=None,
                   pretty_exceptions_show_locals=False,

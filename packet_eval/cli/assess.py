@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def assess(
-    paths: Annotated[list[Path], typer.Argument(metavar="PATHS...", help="Packet files and/or directories (searched recursively).")],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATHS", help="Packet files and/or directories (searched recursively).")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Run directory: results, summaries and report.html. Rerun with the same one to resume.")],
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
@@ -55,8 +55,6 @@ def assess(
     from packet_eval import ConfigError, resolve_model, run_batch
 
     chosen, notice = resolve_model(model, base_url)
-    if notice:
-        note(notice)
     if calibrator and labels is None:
         raise ConfigError("--calibrator needs --labels")
     summary = asyncio.run(run_batch(
@@ -65,6 +63,8 @@ def assess(
         max_cost_usd=max_cost, labels_path=labels, calibrator=calibrator,
         progress=not no_progress and sys.stderr.isatty(), batch_api=batch_api,
         poll_interval_s=poll_seconds, dry_run=dry_run, timeout_s=timeout, mode=mode))
+    if notice:  # after the checks, so a bad option or path is the only line
+        note(notice)
     if dry_run:
         print_estimate(summary)
         return

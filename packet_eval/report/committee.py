@@ -33,7 +33,10 @@ from packet_eval.schema import Assessment
 
 # Sequential blues, light to dark: more demonstrated level reads as more ink. Blue-only ramps
 # stay readable for the common colour-vision deficiencies, and every cell also carries its name.
-_STOPS = [(219, 234, 254), (147, 197, 253), (59, 130, 246), (30, 64, 175)]
+# The lightest stop is blue-300, not blue-100: junior's bar was nearly the colour of the empty
+# track (#f1f5f9), so a chart of juniors looked empty.
+_STOPS = [(147, 197, 253), (96, 165, 250), (37, 99, 235), (30, 58, 138)]
+TRACK_BG = "#f1f5f9"  # the empty part of every bar (report_style.css.j2)
 _NONE_BG = "#f1f5f9"
 
 
