@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from packet_eval.api import assess_async
+from packet_eval.batch.jobs import OUTPUT_TOKENS_PER_CALL
 from packet_eval.errors import ConfigError
 from packet_eval.extractors import delimiter
 from packet_eval.extractors.delimiter import marker_code, secret_path
@@ -244,3 +245,33 @@ def test_a_damaged_secret_is_one_clear_line(tmp_path, monkeypatch):
         marker_code("ab" * 32)
     msg = str(exc.value)
     assert delimiter.SECRET_FILE in msg and "5 bytes" in msg and "\n" not in msg
+
+
+# ------------------------------------------------------------------ --max-cost
+
+
+def test_the_estimate_expects_the_cache_share_the_last_run_reported(srv, tmp_path):
+    from packet_eval.batch import run_batch
+
+    kw = {"model": MINI, "base_url": srv.openai_base_url, "progress": False,
+          "use_cache": False, "max_cost_usd": 5.0}
+    first = run_batch_sync(run_batch, PACKETS, tmp_path / "one", **kw)
+    assert first.expected_cache_read_share == 0.0, "nothing observed yet: no discount assumed"
+    assert first.cache_read_share is not None and 0 < first.cache_read_share < 1
+    assert first.cache_read_tokens > 0
+    second = run_batch_sync(run_batch, PACKETS, tmp_path / "two", **kw)
+    # The share reported after the first run is what the second run's estimate expected.
+    assert second.expected_cache_read_share == pytest.approx(first.cache_read_share, abs=1e-3)
+    assert second.estimate_usd < first.estimate_usd
+    # gpt-4.1-mini: cached input at a quarter of the input price.
+    out_part = len(PACKETS) * OUTPUT_TOKENS_PER_CALL * 1.60 / 1e6  # one call per packet
+    in_part = first.estimate_usd - out_part
+    share = second.expected_cache_read_share
+    expected_in = in_part * (1 - share) + in_part * share * 0.25
+    assert second.estimate_usd == pytest.approx(expected_in + out_part, rel=1e-3)
+
+
+def run_batch_sync(fn, paths, out, **kw):
+    import asyncio
+
+    return asyncio.run(fn(list(paths), out, **kw))
