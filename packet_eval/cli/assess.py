@@ -125,6 +125,10 @@ def _print_totals(s: BatchSummary) -> None:
                   f"out tokens \u00b7 {s.calls} call(s) \u00b7 {s.wall_s:.1f} s"
                   + (f" \u00b7 {s.rate_limited} rate-limit answer(s) absorbed" if s.rate_limited else ""),
                   highlight=False)
+    if s.cache_read_share is not None and s.cache_read_tokens:
+        out.print(f"prompt cache: {s.cache_read_share:.0%} of input tokens read from the provider's "
+                  f"cache (the estimate expected {s.expected_cache_read_share:.0%})",
+                  highlight=False)
     if s.batch_api:
         b = s.batch_api
         out.print(f"batch API: {b.get('batches', 0)} batch(es), {b.get('resubmitted', 0)} request(s) "
