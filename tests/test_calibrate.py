@@ -11,12 +11,12 @@ import yaml
 from sklearn.metrics import cohen_kappa_score
 from typer.testing import CliRunner
 
+from packet_eval.agreement.ceiling import aggregation_ceiling
 from packet_eval.agreement.levels import level_fit
-from packet_eval.aggregation import aggregation_ceiling
+from packet_eval.agreement.rulefit import TooFewLabels, fit_rule, rule_level
 from packet_eval.cli import app
 from packet_eval.dataset import DimensionLabel, Label, parse_labels
 from packet_eval.ladder import load_ladder
-from packet_eval.rulefit import TooFewLabels, fit_rule, rule_level
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "datasets" / "golden"

@@ -16,8 +16,7 @@ from typing import Any
 
 import typer
 
-from packet_eval.cli import agreement, assess, calls, dataset, evals, ladder, preview, serve
-from packet_eval.cli import calibrate
+from packet_eval.cli import agreement, assess, calibrate, calls, dataset, evals, ladder, preview, serve
 from packet_eval.cli.console import debug_log_to_stderr, friendly
 from packet_eval.cli.options import VerboseOpt
 

@@ -74,8 +74,9 @@ def calibrate(
     for col in ("level", "shipped", "fitted"):
         rules.add_column(col)
     for lv in lad.levels:
-        s, f = fit.shipped_requirements[lv], fit.requirements[lv]
-        rules.add_row(lv, f"{s[0]} / {s[1]}", f"{f[0]} / {f[1]}" + ("" if s == f else "  (changed)"))
+        was, now = fit.shipped_requirements[lv], fit.requirements[lv]
+        rules.add_row(lv, f"{was[0]} / {was[1]}",
+                      f"{now[0]} / {now[1]}" + ("" if was == now else "  (changed)"))
     out.print(rules)
     body = fitted_ladder_yaml(lad, fit, labels.name, hashlib.sha256(labels.read_bytes()).hexdigest())
     fitted = parse_ladder(body, str(out_path))  # what assess --ladder will read back
