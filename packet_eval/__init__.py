@@ -37,6 +37,8 @@ from packet_eval.packet import (
 from packet_eval.schema import Assessment, read_assessments
 
 if TYPE_CHECKING:
+    from packet_eval.agreement.ceiling import aggregation_ceiling
+    from packet_eval.agreement.rulefit import TooFewLabels, fit_rule, fitted_ladder_yaml
     from packet_eval.batch import EXIT_OK, BatchSummary, run_batch
     from packet_eval.dataset import check_dataset, dataset_stats, load_dataset, parse_labels
     from packet_eval.diff import diff_assessments, format_diff, render_diff_text
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from packet_eval.evaluation.gate import gate_markdown, run_gate
     from packet_eval.evaluation.gate import read_summary as read_log_summary
     from packet_eval.evaluation.gate import update_baseline as update_gate_baseline
+    from packet_eval.ladder import parse_ladder
     from packet_eval.render import render_html, render_markdown, render_text
     from packet_eval.report.agreement_text import render_markdown as render_agreement_markdown
     from packet_eval.report.agreement_text import render_text as render_agreement_text
@@ -61,9 +64,6 @@ if TYPE_CHECKING:
     from packet_eval.serve.labelling import create_label_app
     from packet_eval.serve.labelling import open_session as open_label_session
     from packet_eval.store import Store
-    from packet_eval.aggregation import aggregation_ceiling
-    from packet_eval.ladder import parse_ladder
-    from packet_eval.rulefit import TooFewLabels, fit_rule, fitted_ladder_yaml
 
 # name -> (module, attribute there): the lazily loaded part of the API.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -85,9 +85,9 @@ _LAZY: dict[str, tuple[str, str]] = {
         "is_loopback", "listen_socket", "server_url")},
     "Store": ("packet_eval.store", "Store"),
     # Calibrating to a committee: the aggregation ceiling and the fitted level rule.
-    "aggregation_ceiling": ("packet_eval.aggregation", "aggregation_ceiling"),
+    "aggregation_ceiling": ("packet_eval.agreement.ceiling", "aggregation_ceiling"),
     "parse_ladder": ("packet_eval.ladder", "parse_ladder"),
-    **{n: ("packet_eval.rulefit", n) for n in ("TooFewLabels", "fit_rule", "fitted_ladder_yaml")},
+    **{n: ("packet_eval.agreement.rulefit", n) for n in ("TooFewLabels", "fit_rule", "fitted_ladder_yaml")},
     "create_label_app": ("packet_eval.serve.labelling", "create_label_app"),
     "open_label_session": ("packet_eval.serve.labelling", "open_session"),
 }

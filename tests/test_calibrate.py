@@ -11,12 +11,12 @@ import yaml
 from sklearn.metrics import cohen_kappa_score
 from typer.testing import CliRunner
 
+from packet_eval.agreement.ceiling import aggregation_ceiling
 from packet_eval.agreement.levels import level_fit
-from packet_eval.aggregation import aggregation_ceiling
+from packet_eval.agreement.rulefit import TooFewLabels, fit_rule, rule_level
 from packet_eval.cli import app
 from packet_eval.dataset import DimensionLabel, Label, parse_labels
 from packet_eval.ladder import load_ladder
-from packet_eval.rulefit import TooFewLabels, fit_rule, rule_level
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "datasets" / "golden"
@@ -210,3 +210,82 @@ def test_calibrate_bad_input_gets_one_line_each(tmp_path):
                                               str(broken / "f.yaml")]))
     assert "cannot write output" in line
     assert not Path(out).exists()
+
+
+# --- agreement and the committee report with two calibrators ------------------------------
+
+PANEL_IDS = ["fr-002", "fr-004", "fr-030", "fr-034"]
+
+
+@pytest.fixture
+def two_calibrator_run(tmp_path):
+    """Baseline on four doubly labelled fresh packets; fresh-b's fr-002 moved off the rule."""
+    rows = [json.loads(x) for x in (FRESH / "labels.jsonl").read_text().splitlines()]
+    rows = [r for r in rows if r["packet_id"] in PANEL_IDS]
+    for r in rows:
+        if r["packet_id"] == "fr-002" and r["calibrator"] == "fresh-b":
+            rank = LADDER.rank[r["level"]]
+            r["level"] = LADDER.scale[rank + 1]
+            moved = r["level"]
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    packets = [str(p) for p in sorted((FRESH / "packets").iterdir()) if p.stem in PANEL_IDS]
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["assess", *packets, "--out", str(out), "--model", "baseline",
+                              "--labels", str(labels)])
+    assert res.exit_code == 0, res.output
+    return labels, out, moved
+
+
+def test_agreement_shows_the_ceiling_and_the_calibrators_side_by_side(two_calibrator_run):
+    labels, out, moved = two_calibrator_run
+    res = runner.invoke(app, ["agreement", str(labels), str(out / "assessments.jsonl"),
+                              "--format", "json", "--n-boot", "100"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.stdout)
+    ceiling = got["aggregation_ceiling"]
+    assert ceiling["off_rule"] == [{"packet_id": "fr-002", "calibrator": "fresh-b", "level": moved,
+                                    "rule_level": ceiling["off_rule"][0]["rule_level"]}]
+    assert ceiling["by_calibrator"]["fresh-a"]["exact"] == 1.0
+    assert ceiling["by_calibrator"]["fresh-b"]["exact"] == 0.75
+    assert ceiling["pooled"]["exact"] == pytest.approx(7 / 8)
+    panel = got["panel"]
+    assert panel["calibrators"] == ["fresh-a", "fresh-b"] and panel["n_shared_packets"] == 4
+    apart = {d["packet_id"] for d in panel["calibrator_disagreements"]}
+    assert apart == {"fr-002", "fr-030", "fr-034"}  # the moved level and two real differences
+    pair = panel["calibrator_vs_calibrator"]["pairs"][0]["report"]
+    assert pair["dimensions"]["per_dimension"]["eval_design"]["kappa_quadratic"] == 1.0
+    assert pair["dimensions"]["per_dimension"]["problem_framing"]["kappa_quadratic"] < 1.0
+    assert set(panel["tool_vs_calibrator"]) == {"fresh-a", "fresh-b"}
+    text = runner.invoke(app, ["agreement", str(labels), str(out / "assessments.jsonl"),
+                               "--n-boot", "50"])
+    flat = " ".join(text.output.split())  # rich wraps at the test terminal's 80 columns
+    assert "aggregation ceiling (the ladder's rule" in flat and "fresh-a vs" in flat
+    assert "Calibrators disagree with each other on 3 of 4" in flat
+    assert "fr-030: overall fresh-a mid, fresh-b mid; Problem framing fresh-a mid" in flat
+    md = runner.invoke(app, ["agreement", str(labels), str(out / "assessments.jsonl"),
+                             "--format", "markdown", "--n-boot", "50"]).output
+    assert "| tool vs fresh-b | fresh-a vs fresh-b |" in md and "| fr-030 |" in md
+
+
+def test_committee_report_has_the_ceiling_and_the_calibrator_panel(two_calibrator_run):
+    _, out, _ = two_calibrator_run
+    html = (out / "report.html").read_text()
+    assert 'id="aggregation-ceiling"' in html and "1 label(s) depart from the rule: fr-002" in html
+    assert 'id="calibrator-panel"' in html and "<th class=\"num\">fresh-a vs fresh-b</th>" in html
+    table = html[html.index('id="calibrator-disagreements"'):]
+    table = table[:table.index("</table>")]
+    assert [pid for pid in PANEL_IDS if f'data-packet="{pid}"' in table] == ["fr-002", "fr-030", "fr-034"]
+
+
+def test_one_calibrator_gets_no_panel(tmp_path):
+    rows = [x for x in (FRESH / "labels.jsonl").read_text().splitlines() if '"fresh-a"' in x]
+    labels = tmp_path / "a.jsonl"
+    labels.write_text("\n".join(r for r in rows if '"fr-001"' in r) + "\n")
+    out = tmp_path / "run"
+    packet = next(p for p in (FRESH / "packets").iterdir() if p.stem == "fr-001")
+    res = runner.invoke(app, ["assess", str(packet), "--out", str(out), "--model", "baseline",
+                              "--labels", str(labels)])
+    assert res.exit_code == 0, res.output
+    html = (out / "report.html").read_text()
+    assert 'id="aggregation-ceiling"' in html and 'id="calibrator-panel"' not in html

@@ -16,6 +16,11 @@ The package is layered so each layer can be used (and tested) on its own:
    (:func:`pairwise_rater_agreement`, :func:`self_consistency`). Undefined values
    are ``None``, never NaN or numpy scalars.
 
+6. ``levels``, ``ceiling``, ``rulefit``: a compact agreement of two level sequences
+   with intervals; the aggregation ceiling (the ladder's rule on a calibrator's own
+   dimension levels against their overall level); and the rule's thresholds fitted
+   to labels. These two read the rule from the caller's ``Ladder``.
+
 Level names, dimension ids and flag names always come from the caller (the ladder
 file); nothing here knows any of them.
 

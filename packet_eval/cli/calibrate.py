@@ -74,9 +74,16 @@ def calibrate(
     for col in ("level", "shipped", "fitted"):
         rules.add_column(col)
     for lv in lad.levels:
-        s, f = fit.shipped_requirements[lv], fit.requirements[lv]
-        rules.add_row(lv, f"{s[0]} / {s[1]}", f"{f[0]} / {f[1]}" + ("" if s == f else "  (changed)"))
+        was, now = fit.shipped_requirements[lv], fit.requirements[lv]
+        rules.add_row(lv, f"{was[0]} / {was[1]}",
+                      f"{now[0]} / {now[1]}" + ("" if was == now else "  (changed)"))
     out.print(rules)
+    cv, shipped = fit.cross_validated.exact or 0.0, fit.shipped.exact or 0.0
+    if fit.changed and cv <= shipped:
+        # In-sample gains that vanish under cross-validation are the labels' noise, not a rule.
+        err.print(f"[yellow]note:[/] cross-validated, the fitted rule is no better than the "
+                  f"shipped one ({cv:.3f} vs {shipped:.3f} exact): keep the shipped rule unless "
+                  "more labels say otherwise", highlight=False, soft_wrap=True)
     body = fitted_ladder_yaml(lad, fit, labels.name, hashlib.sha256(labels.read_bytes()).hexdigest())
     fitted = parse_ladder(body, str(out_path))  # what assess --ladder will read back
     tmp = out_path.with_name(out_path.name + ".tmp")

@@ -21,6 +21,11 @@ def show(ladder: LadderOpt = None, as_json: JsonOpt = False) -> None:
         return
     out.print(f"[bold]{lad.title or lad.id}[/] ({lad.id} {lad.version}, sha256 {lad.sha256[:12]})")
     out.print(lad.description.strip())
+    if lad.fitted:
+        base, lab = lad.fitted.get("from_ladder", {}), lad.fitted.get("labels", {})
+        out.print(f"Level rule fitted by packet-eval calibrate from {base.get('id')} "
+                  f"{base.get('version')} on {lab.get('file')} ({lab.get('packets')} packets, "
+                  f"sha256 {str(lab.get('sha256'))[:12]})", highlight=False)
     for dim in lad.dimensions:
         table = Table(title=f"{dim.name} ({dim.id})", show_lines=True, title_justify="left")
         table.add_column("level")

@@ -34,7 +34,7 @@ def oracle(packet: Packet, ladder: Ladder, label: Label) -> Assessment:
 
     The overall level is the calibrator's, not the ladder rule over their dimension
     levels: a holistic call that departs from the rule is the committee's truth, and
-    the aggregation ceiling (``packet_eval.aggregation``) measures that departure.
+    the aggregation ceiling (``packet_eval.agreement.ceiling``) measures that departure.
     """
     dims: dict[str, DimensionFinding] = {}
     for d in ladder.dimension_ids:

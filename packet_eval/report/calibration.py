@@ -27,7 +27,7 @@ from packet_eval.agreement import (
     record_from_assessment,
     record_from_label,
 )
-from packet_eval.aggregation import AggregationCeiling, aggregation_ceiling
+from packet_eval.agreement.ceiling import AggregationCeiling, aggregation_ceiling
 from packet_eval.dataset import Label
 from packet_eval.ladder import Ladder
 from packet_eval.report.panel import Panel, build_panel

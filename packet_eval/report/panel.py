@@ -97,11 +97,12 @@ def build_panel(by_packet: Mapping[str, Sequence[Label]], tool: Mapping[str, Rec
     records: dict[str, list[Record]] = {c: [] for c in calibrators}
     for lb in labels:
         records[lb.calibrator].append(record_from_label(lb, texts.get(lb.packet_id) or ""))
-    args = {"levels": ladder.scale, "dimensions": ladder.dimension_ids, "flags": ladder.flag_ids,
-            "n_boot": n_boot, "seed": seed}
-    raters = pairwise_rater_agreement(records, **args)
-    vs_tool = {c: agreement_report(recs, [tool[r.packet_id] for r in recs], **args) if recs else None
-               for c, recs in records.items()}
+    lv, dims, fl = ladder.scale, ladder.dimension_ids, ladder.flag_ids
+    raters = pairwise_rater_agreement(records, levels=lv, dimensions=dims, flags=fl,
+                                      n_boot=n_boot, seed=seed)
+    vs_tool = {c: agreement_report(recs, [tool[r.packet_id] for r in recs], levels=lv,
+                                   dimensions=dims, flags=fl, n_boot=n_boot, seed=seed)
+               if recs else None for c, recs in records.items()}
     diffs = [d for pid in tool if (d := _diff(ladder, pid, _one_each(by_packet.get(pid, ()))))]
     shared = sum(1 for pid in tool if len(_one_each(by_packet.get(pid, ()))) >= 2)
     return Panel(calibrators=calibrators, raters=raters, tool=vs_tool,
