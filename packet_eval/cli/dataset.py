@@ -14,14 +14,23 @@ from packet_eval.cli.options import DatasetArg, JsonOpt, LadderOpt
 
 def check(directory: DatasetArg, ladder: LadderOpt = None) -> None:
     """Validate a dataset: schema, coverage, levels, flags, evidence substrings, twins, splits."""
-    from packet_eval import check_dataset, load_ladder
+    from packet_eval import aggregation_ceiling, check_dataset, load_dataset, load_ladder
 
-    problems = check_dataset(directory, load_ladder(ladder))
+    lad = load_ladder(ladder)
+    problems = check_dataset(directory, lad)
     for p in problems:
         err.print(f"[red]error:[/] {escape(str(p))}", highlight=False, soft_wrap=True)
     if problems:
         raise typer.Exit(1)
     out.print(f"{directory}: ok")
+    ceiling = aggregation_ceiling(load_dataset(directory, lad).labels, lad, n_boot=1)
+    if ceiling.off_rule:
+        shown = ", ".join(f"{o.packet_id} ({o.calibrator}: {o.level}, rule {o.rule_level})"
+                          for o in ceiling.off_rule[:5])
+        more = f" and {len(ceiling.off_rule) - 5} more" if len(ceiling.off_rule) > 5 else ""
+        out.print(f"note: {len(ceiling.off_rule)} label(s) give an overall level the ladder's rule "
+                  f"would not: {shown}{more}. Kept as the calibrator's judgement; the aggregation "
+                  "ceiling in `packet-eval agreement` measures them.", highlight=False, soft_wrap=True)
 
 
 def stats(directory: DatasetArg, ladder: LadderOpt = None, as_json: JsonOpt = False) -> None:
