@@ -50,9 +50,11 @@ def test_redactor_masks_every_kind_consistently():
 
 
 def test_listed_names_are_masked_even_in_free_prose():
-    text = "I worked on the harness; later Bartholomew approved the plan."
-    assert "Bartholomew" in Redactor.for_text(text).redact(text)
-    assert "Bartholomew" not in Redactor.for_text(text, ["Bartholomew"]).redact(text)
+    # "Qwertina" is in no names list and sits where a product could: only the roster finds it.
+    text = "I worked on the harness; later Qwertina Zell approved the plan, and Qwertina's notes helped."
+    assert "Qwertina" in Redactor.for_text(text).redact(text)
+    out = Redactor.for_text(text, ["Qwertina Zell"]).redact(text)
+    assert "Qwertina" not in out and "Zell" not in out
 
 
 @pytest.mark.parametrize(("provider", "base_url", "requested", "expected"), [
