@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -109,3 +110,37 @@ def test_no_personal_data_reaches_the_provider_and_evidence_still_grounds(tmp_pa
     assert requests
     for s in SECRETS:
         assert s not in logged and all(s not in (q or "") for q in requests), s
+
+
+PII = Path(__file__).resolve().parent.parent / "datasets" / "pii"
+PII_DEV = ("pii-001", "pii-002", "pii-003", "pii-004")
+
+
+def _empty_answer(req: dict) -> dict:
+    dims = [{"dimension": d, "reasoning": "r", "evidence": [], "level": "none"}
+            for d in load_ladder().dimension_ids]
+    return {"dimensions": dims, "flags": []}
+
+
+@pytest.mark.parametrize("roster", [False, True], ids=["alone", "with-roster"])
+def test_no_planted_detail_of_the_dev_set_reaches_the_wire(tmp_path, monkeypatch, roster):
+    """The independent planted-PII set's dev packets, sent with redaction to a stand-in provider."""
+    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path))
+    details = [json.loads(x) for x in (PII / "details.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    names = [x for x in (PII / "roster.txt").read_text(encoding="utf-8").splitlines() if x] if roster else []
+    checked = 0
+    for pid in PII_DEV:
+        pkt = packet_eval.load_packet(PII / "packets" / f"{pid}.md")
+        with FakeLLMServer() as srv:
+            srv.script([handler(_empty_answer)])
+            asyncio.run(packet_eval.assess_async(pkt, model="openai/gpt-test", base_url=srv.openai_base_url,
+                                                 redact=True, use_cache=False, redact_names=tuple(names)))
+            sent = [json.loads(r.body) for r in srv.requests]
+        # Decoded, so "\u0414" escapes in the body cannot hide a Cyrillic name from the check.
+        wire = json.dumps(sent, ensure_ascii=False)
+        assert "promotion" in wire.lower() and "[PERSON_" in wire  # the packet was sent, redacted
+        for d in details:
+            if d["packet"] == pid:
+                checked += 1
+                assert d["text"] not in wire, f"{pid}: {d['family']} {d['text']!r} reached the provider"
+    assert checked == 37

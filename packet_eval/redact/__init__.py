@@ -34,6 +34,9 @@ _NAME_SITES = [
                rf"reviewed[ -]by|approved[ -]by|signed-off-by|co-authored-by|sponsor|"
                rf"peer reviewer|owner|contact|approver|cc|skip-level|director|hr partner|buddy)"
                rf"[*_\"]*\s*[:|]\s*[*_\"]*({_NAME})"),
+    # JSON and YAML-ish keys anywhere on a line: {"author": "Ilse van der Berg", ...}
+    re.compile(rf"(?i)[\"'](?:name|author|reviewer|committer|manager|candidate|owner|assignee|"
+               rf"sponsor|mentor)[\"']\s*:\s*[\"']({_NAME})"),
     # Quote attributions: — Priya Raman, Staff Engineer   /   -- Jiří (peer)
     re.compile(rf"(?m)(?:^|[\"”’)]\s*)[ \t>*_]*(?:—|–|--|-)\s*({_NAME})\s*(?:[,(]|$)"),
     re.compile(rf"\b(?:[Nn]ominating|[Nn]ominate|[Nn]ominated by|[Ww]ritten by|[Mm]anaged by|"

@@ -38,7 +38,8 @@ _INITIAL = r"[A-Z]\."
 _RUN = re.compile(
     rf"(?<![\w@./-])(?:{_INITIAL}\s?)*{_W}(?:[ \t]+(?:{_PARTICLE}[ \t]+|{_NICK}[ \t]+|{_INITIAL}[ \t]*)*{_W}){{0,3}}")
 _SURNAME_FIRST = re.compile(rf"(?<![\w@./-])({_W}),[ \t]+({_W})(?![\w-])(?![ \t]+[A-Z])")
-_NON_LATIN_WORD = r"[^\W\d_A-Za-z\u00c0-\u024f]+"
+# Letters of other scripts with their combining vowel signs (Devanagari's are marks, not letters).
+_NON_LATIN_WORD = r"(?:[^\W\d_A-Za-z\u00c0-\u024f]|[\u0900-\u097f\u0980-\u0dff\u0e00-\u0eff\u0300-\u036f\u064b-\u065f])+"
 _NON_LATIN_RUN = re.compile(rf"{_NON_LATIN_WORD}(?:[ \t]{_NON_LATIN_WORD}){{0,3}}")
 _LOWER_HANDLE = re.compile(r"(?<![\w@./-])[a-z][a-z]*(?:[._][a-z][a-z-]*)+(?![\w@/-])")
 
