@@ -32,14 +32,17 @@ from importlib.util import find_spec
 from pathlib import Path
 
 _W = r"[A-Z\u00c0-\u00de\u0100-\u024f][\w\u00c0-\u024f\u0300-\u036f'’-]*"
-_PARTICLE = r"(?:de|van|der|den|von|da|das|do|dos|del|della|di|du|la|le|bin|binti|al|el|ter|ten|Ní|Nic|Mac|Mc|Ó|Ua)"
+_PARTICLE = (r"(?:de|van|der|den|von|da|das|do|dos|del|della|di|du|la|le|bin|binti|al|el|ter|ten|"
+             r"Ní|Nic|Mac|Mc|Ó|Ua)")
 _NICK = r"(?:[\"“][\w'’-]+[\"”])"
 _INITIAL = r"[A-Z]\."
 _RUN = re.compile(
-    rf"(?<![\w@./-])(?:{_INITIAL}\s?)*{_W}(?:[ \t]+(?:{_PARTICLE}[ \t]+|{_NICK}[ \t]+|{_INITIAL}[ \t]*)*{_W}){{0,3}}")
+    rf"(?<![\w@./-])(?:{_INITIAL}\s?)*{_W}"
+    rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+|{_NICK}[ \t]+|{_INITIAL}[ \t]*)*{_W}){{0,3}}")
 _SURNAME_FIRST = re.compile(rf"(?<![\w@./-])({_W}),[ \t]+({_W})(?![\w-])(?![ \t]+[A-Z])")
 # Letters of other scripts with their combining vowel signs (Devanagari's are marks, not letters).
-_NON_LATIN_WORD = r"(?:[^\W\d_A-Za-z\u00c0-\u024f]|[\u0900-\u097f\u0980-\u0dff\u0e00-\u0eff\u0300-\u036f\u064b-\u065f])+"
+_NON_LATIN_WORD = (r"(?:[^\W\d_A-Za-z\u00c0-\u024f]|"
+                   r"[\u0900-\u097f\u0980-\u0dff\u0e00-\u0eff\u0300-\u036f\u064b-\u065f])+")
 _NON_LATIN_RUN = re.compile(rf"{_NON_LATIN_WORD}(?:[ \t]{_NON_LATIN_WORD}){{0,3}}")
 _LOWER_HANDLE = re.compile(r"(?<![\w@./-])[a-z][a-z]*(?:[._][a-z][a-z-]*)+(?![\w@/-])")
 
@@ -166,8 +169,10 @@ def _run_is_name(text: str, start: int, words: list[str], lower: frozenset[str])
     after = text[start + len(" ".join(words)):][:60]
     before = text[max(0, start - 40):start]
     next_word = re.match(r"\s*([\w']+)", after)
-    cue_after = bool(re.match(r"['’]s\b|\s+and\s+(?:I|me)\b", after)) or bool(_ROLE_AFTER.match(after)) or bool(
-        next_word and next_word.group(1).lower() in _DOING and not _sentence_start(text, start + len(word) + 1))
+    doing = bool(next_word and next_word.group(1).lower() in _DOING
+                 and not _sentence_start(text, start + len(word) + 1))
+    cue_after = doing or bool(re.match(r"['’]s\b|\s+and\s+(?:I|me)\b", after)
+                              or _ROLE_AFTER.match(after))
     cue_before = bool(_BEFORE.search(before)) and not _NOT_BEFORE.search(before)
     if _NOT_BEFORE.search(before) and not cue_after:
         return False
