@@ -344,10 +344,14 @@ def _docx_paragraph_text(para: object) -> str:
         for run in item.runs if isinstance(item, Hyperlink) else [item]:
             piece = strip_foreign_markers(run.text)
             font = run.font
-            color = font.color.rgb if font.color is not None and font.color.type is not None else None
-            if font.hidden or color == RGBColor(0xFF, 0xFF, 0xFF) or (
-                    font.size is not None and font.size.pt <= 2):
-                piece = mark(piece, "hidden style") if piece else piece
+            try:
+                color = font.color.rgb if font.color is not None and font.color.type is not None else None
+                hidden = bool(font.hidden or color == RGBColor(0xFF, 0xFF, 0xFF) or (
+                    font.size is not None and font.size.pt <= 2))
+            except (ValueError, KeyError, TypeError):
+                hidden = True  # a style Word itself could not read: never trust it as visible
+            if hidden and piece:
+                piece = mark(piece, "hidden style")
             parts.append(piece)
     return "".join(parts)
 
