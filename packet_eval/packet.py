@@ -8,13 +8,21 @@ each format's conversion is fixed and documented here:
   into LF. Nothing else changes.
 - ``.docx``: paragraphs in document order separated by a blank line; headings
   become ``#`` lines and list items ``- `` lines; table rows become
-  ``cell | cell`` lines.
+  ``cell | cell`` lines. Hidden (``w:vanish``), white and 2 pt-or-smaller runs
+  stay in the text as hidden spans; Word comments are appended as
+  ``[Word comment by AUTHOR: text]`` blocks, hidden too.
 - ``.pdf``: each page's text in layout order; lines wrapped inside a paragraph
   are joined with one space and paragraphs are separated by a blank line; a
   paragraph cut by a page break mid-sentence is joined back together.
 - ``.html``: the visible block structure as text (headings as ``#`` lines, list
   items as ``- ``), with HTML comments kept as ``<!-- ... -->`` lines because
-  hidden text is exactly where injected instructions hide.
+  hidden text is exactly where injected instructions hide. Elements with the
+  ``hidden`` attribute or a hiding inline style (``display:none``,
+  ``visibility:hidden``, ``opacity:0``, white or 2 px-or-smaller text) stay in
+  the text as hidden spans.
+
+Hidden spans (also every markdown/HTML comment outside code) are never
+evidence; an Assessment reports them in one hygiene note.
 """
 
 from __future__ import annotations

@@ -144,3 +144,27 @@ def test_no_planted_detail_of_the_dev_set_reaches_the_wire(tmp_path, monkeypatch
                 checked += 1
                 assert d["text"] not in wire, f"{pid}: {d['family']} {d['text']!r} reached the provider"
     assert checked == 37
+
+
+@pytest.mark.parametrize(("text", "masked", "kept"), [
+    ("Will reviewed the rubric with me, and it held.", ["Will"], ["rubric"]),
+    ("Will a rerun fix it? It will not, so I fixed the labels.", [], ["Will a rerun"]),
+    ("I labelled cases and, thanks to Summer, the rubric held. Summer ran the second pass.",
+     ["Summer"], ["labelled cases"]),
+    ("I paired with our new hire, Mark, every Thursday; the Atlas catalogue links it.",
+     ["Mark"], ["Thursday", "Atlas"]),
+    ("My lead, Дмитрий Соколов, and 김서연 reviewed it in the Sydney office in March.",
+     ["Дмитрий", "Соколов", "김서연"], ["Sydney office", "March"]),
+    ("Reach me at jonah [at] feldstein [dot] io, @jfeld on GitHub, SSN 523-41-8876.",
+     ["feldstein", "@jfeld", "523-41-8876"], ["GitHub"]),
+    ("| Role | Name |\n|---|---|\n| Sponsor | Tomasz Wierzbicki-Lund |\n",
+     ["Tomasz", "Wierzbicki-Lund"], ["Sponsor"]),
+])
+def test_names_in_context_and_shaped_details(text, masked, kept):
+    r = Redactor.for_text(text)
+    out = r.redact(text)
+    for s in masked:
+        assert s not in out, (s, out)
+    for s in kept:
+        assert s in out, (s, out)
+    assert r.restore(out) == text
