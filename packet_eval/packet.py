@@ -8,13 +8,21 @@ each format's conversion is fixed and documented here:
   into LF. Nothing else changes.
 - ``.docx``: paragraphs in document order separated by a blank line; headings
   become ``#`` lines and list items ``- `` lines; table rows become
-  ``cell | cell`` lines.
+  ``cell | cell`` lines. Hidden (``w:vanish``), white and 2 pt-or-smaller runs
+  stay in the text as hidden spans; Word comments are appended as
+  ``[Word comment by AUTHOR: text]`` blocks, hidden too.
 - ``.pdf``: each page's text in layout order; lines wrapped inside a paragraph
   are joined with one space and paragraphs are separated by a blank line; a
   paragraph cut by a page break mid-sentence is joined back together.
 - ``.html``: the visible block structure as text (headings as ``#`` lines, list
   items as ``- ``), with HTML comments kept as ``<!-- ... -->`` lines because
-  hidden text is exactly where injected instructions hide.
+  hidden text is exactly where injected instructions hide. Elements with the
+  ``hidden`` attribute or a hiding inline style (``display:none``,
+  ``visibility:hidden``, ``opacity:0``, white or 2 px-or-smaller text) stay in
+  the text as hidden spans.
+
+Hidden spans (also every markdown/HTML comment outside code) are never
+evidence; an Assessment reports them in one hygiene note.
 """
 
 from __future__ import annotations
@@ -375,10 +383,14 @@ def _docx_paragraph_text(para: object) -> str:
         for run in item.runs if isinstance(item, Hyperlink) else [item]:
             piece = strip_foreign_markers(run.text)
             font = run.font
-            color = font.color.rgb if font.color is not None and font.color.type is not None else None
-            if font.hidden or color == RGBColor(0xFF, 0xFF, 0xFF) or (
-                    font.size is not None and font.size.pt <= 2):
-                piece = mark(piece, "hidden style") if piece else piece
+            try:
+                color = font.color.rgb if font.color is not None and font.color.type is not None else None
+                hidden = bool(font.hidden or color == RGBColor(0xFF, 0xFF, 0xFF) or (
+                    font.size is not None and font.size.pt <= 2))
+            except (ValueError, KeyError, TypeError):
+                hidden = True  # a style Word itself could not read: never trust it as visible
+            if hidden and piece:
+                piece = mark(piece, "hidden style")
             parts.append(piece)
     return "".join(parts)
 

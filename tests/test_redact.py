@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -50,9 +51,11 @@ def test_redactor_masks_every_kind_consistently():
 
 
 def test_listed_names_are_masked_even_in_free_prose():
-    text = "I worked on the harness; later Bartholomew approved the plan."
-    assert "Bartholomew" in Redactor.for_text(text).redact(text)
-    assert "Bartholomew" not in Redactor.for_text(text, ["Bartholomew"]).redact(text)
+    # "Qwertina" is in no names list and sits where a product could: only the roster finds it.
+    text = "I worked on the harness; later Qwertina Zell approved the plan, and Qwertina's notes helped."
+    assert "Qwertina" in Redactor.for_text(text).redact(text)
+    out = Redactor.for_text(text, ["Qwertina Zell"]).redact(text)
+    assert "Qwertina" not in out and "Zell" not in out
 
 
 @pytest.mark.parametrize(("provider", "base_url", "requested", "expected"), [
@@ -107,3 +110,61 @@ def test_no_personal_data_reaches_the_provider_and_evidence_still_grounds(tmp_pa
     assert requests
     for s in SECRETS:
         assert s not in logged and all(s not in (q or "") for q in requests), s
+
+
+PII = Path(__file__).resolve().parent.parent / "datasets" / "pii"
+PII_DEV = ("pii-001", "pii-002", "pii-003", "pii-004")
+
+
+def _empty_answer(req: dict) -> dict:
+    dims = [{"dimension": d, "reasoning": "r", "evidence": [], "level": "none"}
+            for d in load_ladder().dimension_ids]
+    return {"dimensions": dims, "flags": []}
+
+
+@pytest.mark.parametrize("roster", [False, True], ids=["alone", "with-roster"])
+def test_no_planted_detail_of_the_dev_set_reaches_the_wire(tmp_path, monkeypatch, roster):
+    """The independent planted-PII set's dev packets, sent with redaction to a stand-in provider."""
+    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path))
+    details = [json.loads(x) for x in (PII / "details.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    names = [x for x in (PII / "roster.txt").read_text(encoding="utf-8").splitlines() if x] if roster else []
+    checked = 0
+    for pid in PII_DEV:
+        pkt = packet_eval.load_packet(PII / "packets" / f"{pid}.md")
+        with FakeLLMServer() as srv:
+            srv.script([handler(_empty_answer)])
+            asyncio.run(packet_eval.assess_async(pkt, model="openai/gpt-test", base_url=srv.openai_base_url,
+                                                 redact=True, use_cache=False, redact_names=tuple(names)))
+            sent = [json.loads(r.body) for r in srv.requests]
+        # Decoded, so "\u0414" escapes in the body cannot hide a Cyrillic name from the check.
+        wire = json.dumps(sent, ensure_ascii=False)
+        assert "promotion" in wire.lower() and "[PERSON_" in wire  # the packet was sent, redacted
+        for d in details:
+            if d["packet"] == pid:
+                checked += 1
+                assert d["text"] not in wire, f"{pid}: {d['family']} {d['text']!r} reached the provider"
+    assert checked == 37
+
+
+@pytest.mark.parametrize(("text", "masked", "kept"), [
+    ("Will reviewed the rubric with me, and it held.", ["Will"], ["rubric"]),
+    ("Will a rerun fix it? It will not, so I fixed the labels.", [], ["Will a rerun"]),
+    ("I labelled cases and, thanks to Summer, the rubric held. Summer ran the second pass.",
+     ["Summer"], ["labelled cases"]),
+    ("I paired with our new hire, Mark, every Thursday; the Atlas catalogue links it.",
+     ["Mark"], ["Thursday", "Atlas"]),
+    ("My lead, Дмитрий Соколов, and 김서연 reviewed it in the Sydney office in March.",
+     ["Дмитрий", "Соколов", "김서연"], ["Sydney office", "March"]),
+    ("Reach me at jonah [at] feldstein [dot] io, @jfeld on GitHub, SSN 523-41-8876.",
+     ["feldstein", "@jfeld", "523-41-8876"], ["GitHub"]),
+    ("| Role | Name |\n|---|---|\n| Sponsor | Tomasz Wierzbicki-Lund |\n",
+     ["Tomasz", "Wierzbicki-Lund"], ["Sponsor"]),
+])
+def test_names_in_context_and_shaped_details(text, masked, kept):
+    r = Redactor.for_text(text)
+    out = r.redact(text)
+    for s in masked:
+        assert s not in out, (s, out)
+    for s in kept:
+        assert s in out, (s, out)
+    assert r.restore(out) == text

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from packet_eval.redact.names import find_names, handles_for, is_listed_name, is_particle
+from packet_eval.redact.names import CALENDAR, find_names, handles_for, is_listed_name, is_particle
 from packet_eval.redact.patterns import find_patterns
 
 _W = r"[A-Z\u00c0-\u00de\u0100-\u024f][\w\u00c0-\u024f\u0300-\u036f'’-]+"
@@ -29,9 +29,14 @@ _NAME = rf"(?:{_W}(?:[ \t]+(?:{_PARTICLE}[ \t]+)?{_W}){{0,3}}|[\u4e00-\u9fff]{{2
 _NAME_SITES = [
     # "# Packet: Imani Okafor — Senior", "# Nomination: Sunil Varghese for Staff", "# Review — Zoë H"
     re.compile(rf"(?m)^#{{1,3}}[^\n:—–]*[:—–]\s*({_NAME})\s*(?:[—–,(|-]|\bfor\b|$)"),
-    re.compile(rf"(?mi)^[ \t>*_-]*(?:name|author|candidate|engineer|nominee|employee|manager|"
-               rf"prepared by|submitted by|nominated by|nominator|from|reviewer|mentor|lead)"
-               rf"[*_]*\s*[:|]\s*[*_]*({_NAME})"),
+    re.compile(rf"(?mi)^[ \t>*_|\"-]*(?:name|author|candidate|engineer|nominee|employee|manager|"
+               rf"prepared by|submitted by|nominated by|nominator|from|reviewers?|mentor|lead|"
+               rf"reviewed[ -]by|approved[ -]by|signed-off-by|co-authored-by|sponsor|"
+               rf"peer reviewer|owner|contact|approver|cc|skip-level|director|hr partner|buddy)"
+               rf"[*_\"]*\s*[:|]\s*[*_\"]*({_NAME})"),
+    # JSON and YAML-ish keys anywhere on a line: {"author": "Ilse van der Berg", ...}
+    re.compile(rf"(?i)[\"'](?:name|author|reviewer|committer|manager|candidate|owner|assignee|"
+               rf"sponsor|mentor)[\"']\s*:\s*[\"']({_NAME})"),
     # Quote attributions: — Priya Raman, Staff Engineer   /   -- Jiří (peer)
     re.compile(rf"(?m)(?:^|[\"”’)]\s*)[ \t>*_]*(?:—|–|--|-)\s*({_NAME})\s*(?:[,(]|$)"),
     re.compile(rf"\b(?:[Nn]ominating|[Nn]ominate|[Nn]ominated by|[Ww]ritten by|[Mm]anaged by|"
@@ -39,9 +44,11 @@ _NAME_SITES = [
                rf"[Mm]y (?:manager|lead|mentor|tech lead|peer|colleague)(?:,)?)\s+({_NAME})"),
     re.compile(rf"({_NAME})\s+(?:said|says|wrote|writes|told|notes|noted|commented|designed|reviewed)\b"),
     # Possessives mid-sentence: "into Søren’s existing agent".
-    re.compile(rf"(?<=[a-z,;] )({_W})['’]s\b"),
+    _POSSESSIVE := re.compile(rf"(?<=[a-z,;] )({_W})['’]s\b"),
     _SIGN_OFF := re.compile(rf"(?m)^[ \t>*_—–-]*({_NAME})[ \t*_]*\n?\s*\Z"),
 ]
+# A product can be possessive and a team can close a packet: these sites need a listed name.
+_NEED_LISTED = (_POSSESSIVE, _SIGN_OFF)
 _NOT_NAMES = {"She", "He", "They", "It", "Everyone", "Nobody", "Someone", "Senior", "Staff",
               "Junior", "Mid", "AI", "The", "This", "That", "We", "Our", "My", "I", "Summary",
               "Impact", "Team", "Engineer", "Manager", "Principal", "Lead", "Q1", "Q2", "Q3",
@@ -73,7 +80,10 @@ class Redactor:
                 candidate = next((g for g in m.groups() if g), "").strip(" -'’")
                 words = candidate.split()
                 # A closing line may be a team ("Applied AI Platform"): it needs a listed name.
-                if pattern is _SIGN_OFF and not any(is_listed_name(w) for w in words):
+                while words and words[0] in _NOT_NAMES | CALENDAR:
+                    words = words[1:]
+                candidate = " ".join(words)
+                if pattern in _NEED_LISTED and not any(is_listed_name(w) for w in words):
                     continue
                 if words and not any(w in _NOT_NAMES for w in words):
                     found.append(candidate)
@@ -93,11 +103,22 @@ class Redactor:
     def applied(self) -> bool:
         return bool(self.mapping)
 
-    def redact(self, text: str) -> str:
+    def masked_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, placeholder)`` of each masked stretch, longest originals first."""
+        taken: list[tuple[int, int, str]] = []
         for original in sorted(self.mapping, key=len, reverse=True):
             pattern = rf"(?<![\w@/]){re.escape(original)}(?![\w])"
-            text = re.sub(pattern, self.mapping[original], text)
-        return text
+            for m in re.finditer(pattern, text):
+                if not any(a < m.end() and m.start() < b for a, b, _ in taken):
+                    taken.append((m.start(), m.end(), self.mapping[original]))
+        return sorted(taken)
+
+    def redact(self, text: str) -> str:
+        out, pos = [], 0
+        for start, end, placeholder in self.masked_spans(text):
+            out += [text[pos:start], placeholder]
+            pos = end
+        return "".join([*out, text[pos:]])
 
     def restore(self, text: str) -> str:
         reverse = {v: k for k, v in self.mapping.items()}

@@ -23,19 +23,26 @@ found too. What this misses is measured on the planted-PII set (SECURITY.md).
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import re
 import unicodedata
 from functools import lru_cache
+from importlib.util import find_spec
+from pathlib import Path
 
 _W = r"[A-Z\u00c0-\u00de\u0100-\u024f][\w\u00c0-\u024f\u0300-\u036f'’-]*"
-_PARTICLE = r"(?:de|van|der|den|von|da|das|do|dos|del|della|di|du|la|le|bin|binti|al|el|ter|ten|Ní|Nic|Mac|Mc|Ó|Ua)"
+_PARTICLE = (r"(?:de|van|der|den|von|da|das|do|dos|del|della|di|du|la|le|bin|binti|al|el|ter|ten|"
+             r"Ní|Nic|Mac|Mc|Ó|Ua)")
 _NICK = r"(?:[\"“][\w'’-]+[\"”])"
 _INITIAL = r"[A-Z]\."
 _RUN = re.compile(
-    rf"(?<![\w@./-])(?:{_INITIAL}\s?)*{_W}(?:[ \t]+(?:{_PARTICLE}[ \t]+|{_NICK}[ \t]+|{_INITIAL}[ \t]*)*{_W}){{0,3}}")
+    rf"(?<![\w@./-])(?:{_INITIAL}\s?)*{_W}"
+    rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+|{_NICK}[ \t]+|{_INITIAL}[ \t]*)*{_W}){{0,3}}")
 _SURNAME_FIRST = re.compile(rf"(?<![\w@./-])({_W}),[ \t]+({_W})(?![\w-])(?![ \t]+[A-Z])")
-_NON_LATIN_WORD = r"[^\W\d_A-Za-z\u00c0-\u024f]+"
+# Letters of other scripts with their combining vowel signs (Devanagari's are marks, not letters).
+_NON_LATIN_WORD = (r"(?:[^\W\d_A-Za-z\u00c0-\u024f]|"
+                   r"[\u0900-\u097f\u0980-\u0dff\u0e00-\u0eff\u0300-\u036f\u064b-\u065f])+")
 _NON_LATIN_RUN = re.compile(rf"{_NON_LATIN_WORD}(?:[ \t]{_NON_LATIN_WORD}){{0,3}}")
 _LOWER_HANDLE = re.compile(r"(?<![\w@./-])[a-z][a-z]*(?:[._][a-z][a-z-]*)+(?![\w@/-])")
 
@@ -44,7 +51,7 @@ _DOING = {"said", "says", "wrote", "writes", "told", "noted", "commented", "desi
           "found", "finds", "helped", "helps", "asked", "paged", "pushed", "caught", "handled",
           "joined", "suggested", "proposed", "presented", "pointed", "spotted", "flagged",
           "showed", "approved", "signed", "labelled", "labeled", "mentored", "paired", "agreed",
-          "disagreed", "raised", "is", "was", "has", "had", "and", "did", "does", "will",
+          "disagreed", "raised", "is", "was", "has", "had", "did", "does", "will",
           "would", "could", "can", "now", "then", "also", "first", "still", "from", "on"}
 _BEFORE = re.compile(r"(?:thanks to|thank you|thanked|with|by|paired with|mentored|mentoring|"
                      r"mentor|ask|asked|told|cc|and|to|manager|lead|sponsor|hire|colleague|"
@@ -56,9 +63,22 @@ _ROLE_AFTER = re.compile(r"^,\s+(?:our|my|the|a|an)\s+(?:new\s+|senior\s+|junior
                          r"architect|partner|peer|teammate|counterpart)\b", re.IGNORECASE)
 _NOT_BEFORE = re.compile(r"(?:\bthe|\ba|\ban|\bin|\bat|\bon|\bof|\bfrom|\bvia|\bour|\btheir|\bits)\s+$",
                          re.IGNORECASE)
-_CALENDAR = {"January", "February", "March", "April", "May", "June", "July", "August",
+CALENDAR = {"January", "February", "March", "April", "May", "June", "July", "August",
              "September", "October", "November", "December", "Monday", "Tuesday", "Wednesday",
              "Thursday", "Friday", "Saturday", "Sunday"}
+_LANGUAGES = {"english", "french", "german", "spanish", "portuguese", "italian", "dutch", "welsh",
+              "irish", "scottish", "british", "american", "canadian", "chinese", "japanese",
+              "korean", "hindi", "arabic", "russian", "polish", "greek", "turkish", "swahili",
+              "african", "european", "asian", "indian", "mandarin", "cantonese", "tamil", "urdu",
+              "bengali", "persian", "hebrew", "swedish", "norwegian", "danish", "finnish", "czech",
+              "ukrainian", "romanian", "hungarian", "vietnamese", "thai", "indonesian", "malay",
+              "filipino", "tagalog", "yoruba", "igbo", "hausa", "amharic", "somali", "zulu"}
+# Words that make a capitalised run an organisation or product, not a person.
+_ORG_WORDS = {"mobile", "labs", "lab", "inc", "ltd", "llc", "group", "bank", "health", "systems",
+              "technologies", "analytics", "mutual", "insurance", "energy", "media", "cloud",
+              "platform", "office", "services", "solutions", "care", "capital", "partners",
+              "assist", "assistant", "advisor", "tutor", "pharmacy", "outlet", "comms", "room",
+              "operations", "foundation", "university", "college", "hospital", "clinic", "council"}
 _NOT_NAMES = {"She", "He", "They", "It", "Everyone", "Nobody", "Someone", "Senior", "Staff",
               "Junior", "Mid", "AI", "The", "This", "That", "We", "Our", "My", "I", "Summary",
               "Impact", "Team", "Engineer", "Manager", "Principal", "Lead", "Self", "Promotion",
@@ -69,7 +89,7 @@ _NOT_NAMES = {"She", "He", "They", "It", "Everyone", "Nobody", "Someone", "Senio
               "Where", "Who", "If", "In", "On", "At", "For", "And", "But", "Or", "Not", "No",
               "Yes", "Before", "After", "During", "Until", "Since", "With", "From", "By", "To",
               "Q1", "Q2", "Q3", "Q4", "HR", "CI", "VP", "CTO", "CEO", "PM", "SRE", "ML", "LLM",
-              *_CALENDAR}
+              *CALENDAR}
 
 
 @lru_cache(maxsize=1)
@@ -92,13 +112,23 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
 
 @lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
-    """Common English words (Faker's en_US lorem list): a listed name that is one needs a cue."""
-    from faker.providers.lorem.en_US import Provider
+    """Common English words: a listed name that is one ("Will", "Grant") needs a cue.
 
-    return frozenset(Provider.word_list) | {"will", "grant", "hope", "joy", "faith", "rose", "frank",
-                                            "bill", "chase", "dawn", "grace", "summer", "mark",
-                                            "may", "june", "april", "august", "sydney", "atlas",
-                                            "beacon", "pinecone", "jordan", "victoria", "florence"}
+    Faker's en_US lorem list, the lowercase whole words of the LLaMA tokenizer that
+    wordllama ships (read as a file, without importing wordllama), and country names.
+    """
+    from faker.providers.address.en_US import Provider as Address
+    from faker.providers.lorem.en_US import Provider as Lorem
+
+    words = {w.lower() for w in Lorem.word_list} | {c.lower() for c in Address.countries}
+    spec = find_spec("wordllama")
+    if spec is not None and spec.origin is not None:
+        path = Path(spec.origin).parent / "tokenizers" / "l2_supercat_tokenizer_config.json"
+        if path.exists():
+            vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+            words |= {w[1:] for w in vocab if w.startswith("▁") and w[1:].isalpha()
+                      and w[1:].islower() and len(w) > 3}
+    return frozenset(words | _LANGUAGES | _ORG_WORDS)
 
 
 def _listed(word: str) -> bool:
@@ -139,8 +169,10 @@ def _run_is_name(text: str, start: int, words: list[str], lower: frozenset[str])
     after = text[start + len(" ".join(words)):][:60]
     before = text[max(0, start - 40):start]
     next_word = re.match(r"\s*([\w']+)", after)
-    cue_after = bool(re.match(r"['’]s\b", after)) or bool(_ROLE_AFTER.match(after)) or bool(
-        next_word and next_word.group(1).lower() in _DOING and not _sentence_start(text, start + len(word) + 1))
+    doing = bool(next_word and next_word.group(1).lower() in _DOING
+                 and not _sentence_start(text, start + len(word) + 1))
+    cue_after = doing or bool(re.match(r"['’]s\b|\s+and\s+(?:I|me)\b", after)
+                              or _ROLE_AFTER.match(after))
     cue_before = bool(_BEFORE.search(before)) and not _NOT_BEFORE.search(before)
     if _NOT_BEFORE.search(before) and not cue_after:
         return False
@@ -169,7 +201,7 @@ def find_names(text: str) -> list[str]:
         words = m.group().split()
         # A sentence's first word is capitalised anyway: drop it when it is not a name.
         if len(words) > 1 and _sentence_start(text, m.start()) and (
-                words[0] in _NOT_NAMES or (_english(words[0], lower) and not _listed(words[0]))):
+                words[0] in _NOT_NAMES or not is_listed_name(words[0])):
             start = m.start() + len(words[0]) + 1
             words = words[1:]
         else:

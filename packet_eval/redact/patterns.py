@@ -36,7 +36,14 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
         rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][\w'’-]+\s+){{1,3}}{_STREET}\b\.?"
         rf"(?:,?\s+(?:[A-Z][a-z][\w'’-]*\s?){{1,3}})?(?:,?\s*(?:{_UK_POSTCODE}|{_US_STATE_ZIP}|\d{{4,5}}))?")),
     ("ADDRESS", re.compile(rf"\b(?:{_UK_POSTCODE})\b")),
+    # An id named by its keyword: whatever its format, the value after the keyword is masked.
+    ("NATIONAL_ID", re.compile(
+        r"(?i:\b(?:passport|tax|steuer|BSN|SIN|PAN|SSN|social security|national insurance|NI|"
+        r"PPS|PPSN|personnummer|national|licen[cs]e|driver'?s licen[cs]e|IBAN|account|sort code)"
+        r"(?:[ \t-]?(?:id|no\.?|number|nr\.?|code|#))?[ \t]*[:#]?[ \t]*(?:is[ \t]+)?)"
+        r"((?=[A-Z0-9 .-]*\d)[A-Z0-9][A-Z0-9.-]*(?:[ ][A-Z0-9][A-Z0-9.-]*){0,6}\b)")),
     ("NATIONAL_ID", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),  # US SSN
+    ("NATIONAL_ID", re.compile(r"\b[A-Z]{1,2}\d{6,9}\b")),  # passport-style letters and digits
     ("NATIONAL_ID", re.compile(r"\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")),  # UK NI
     ("NATIONAL_ID", re.compile(r"\b\d{3}[ -]\d{3}[ -]\d{3}\b")),  # Canadian SIN, Dutch BSN
     ("NATIONAL_ID", re.compile(r"\b[A-Z]{5}\d{4}[A-Z]\b")),  # Indian PAN
@@ -51,11 +58,16 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     # Letters then digit groups: B-77102, HR-2290-5517 (four digits or more, so GPT-4 stays).
     ("EMPLOYEE_ID", re.compile(r"\b[A-Z]{1,4}-(?=(?:\d-?){4,})\d+(?:-\d+)*\b")),
     ("DATE", re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.](?:19|20)\d{2}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b")),
-    ("PHONE", re.compile(r"(?<![\w.])\+?\d[\d ().-]{7,}\d(?:\s*(?:ext\.?|x)\s*\d{1,6})?(?![\w.])")),
+    ("PHONE", re.compile(r"\b555[-. ]\d{4}\b")),  # North America's fictional short form
+    ("PHONE", re.compile(r"(?<![\w.])\+?\d[\d ().-]{7,}\d(?:\s*(?:ext\.?|x)\s*\d{1,6})?(?!\w|\.\d)")),
     ("LEAVE", re.compile(
         r"\b(?:parental|maternity|paternity|medical|sick|bereavement|disability|stress)\s+leave"
         r"(?:\s+(?:from|until|since|starting|in)\s+(?:\d{1,2}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}|"
         r"[A-Z][a-z]+))?", re.IGNORECASE)),
+    ("HEALTH", re.compile(
+        r"\b(?:diagnosed with|treatment for|recovering from|signed off sick|off sick|"
+        r"surgery|chemotherapy|therapy for|my (?:condition|diagnosis|illness|disability))"
+        r"\b[^.;\n]{0,40}", re.IGNORECASE)),
 ]
 
 
@@ -79,7 +91,7 @@ def find_patterns(text: str) -> Iterator[tuple[str, int, int]]:
     taken: list[tuple[int, int]] = []
     for kind, pattern in RECOGNIZERS:
         for m in pattern.finditer(text):
-            start, end = m.start(), m.end()
+            start, end = m.span(1) if pattern.groups else m.span()
             s = text[start:end].rstrip(".,;:")
             end = start + len(s)
             if not s or not _plausible(kind, s):

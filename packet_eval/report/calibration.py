@@ -132,7 +132,8 @@ def _diff(ladder: Ladder, label: Label, a: Assessment, others: list[Label]) -> D
         p = a.dimensions[d].level if d in a.dimensions else None
         if g is not None and p is not None and g != p:
             dims.append(DimDiff(d, g, p, rank[p] - rank[g]))
-    tool_flags = {f.flag for f in a.flags}
+    # Ladder flags only: the hidden-text note is hygiene, not a judgement a calibrator labels.
+    tool_flags = {f.flag for f in a.flags if f.flag in ladder.flag_ids}
     return Disagreement(
         packet_id=a.packet_id, source=a.source, calibrator=label.calibrator,
         calibrator_level=label.level, tool_level=a.level, steps=rank[a.level] - rank[label.level],
