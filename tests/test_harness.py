@@ -177,13 +177,13 @@ def test_the_agreement_report_is_bootstrapped_once_per_eval(tmp_path, dev_ids, m
     monkeypatch.setattr(m, "agreement_report", counting)
     monkeypatch.setattr(m, "_reports", OrderedDict())
     ids = [i for i in dev_ids if not i.endswith(".clean")][:4]
-    # No realtime log: inspect computes interim metrics on the samples done so far when a loaded
-    # machine makes the run slow, and those partial reports are not what this test counts.
     log = run(packet_extraction_task(dataset=str(small_dataset(tmp_path, ids)), split="all",
-                                     extractor="baseline"), tmp_path, log_realtime=False)
+                                     extractor="baseline"), tmp_path)
     assert log.status == "success"
     extractor_reports = [c for c in calls if all("#" in pid for pid in c)]  # (sample, epoch) ids
-    assert len(extractor_reports) == 1
+    # On a slow machine inspect also shows interim metrics over the samples done so far; those
+    # partial sets are not the final report, which every metric group must share.
+    assert sum(len(c) == len(ids) for c in extractor_reports) == 1
     assert len(calls) - len(extractor_reports) <= 1  # the calibrator-versus-calibrator ceiling
     groups = {mm.group for sc in log.results.scores for mm in sc.metrics.values()}
     assert {"level", "dimension", "evidence", "flags"} <= groups
