@@ -49,7 +49,8 @@ def oracle(packet: Packet, ladder: Ladder, label: Label) -> Assessment:
     return build_assessment(
         ladder, packet, ExtractorInfo(name="oracle", model="oracle"), evidence, flags,
         target_level=label.target_level,
-        claimed_levels={d: dl.level for d, dl in label.dimensions.items()})
+        claimed_levels={d: dl.level for d, dl in label.dimensions.items()},
+        screened=False)  # replays gold labels: screening them would grade the detector, not the harness
 
 
 def most_frequent_level(labels: Iterable[Label], ladder: Ladder) -> str:
