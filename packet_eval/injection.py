@@ -99,8 +99,12 @@ _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\u180e]")
 _WORK_CONTEXT = re.compile(
     r"\b(?:injections?|jailbreaks?|attacks?|attackers?|payloads?|adversarial|red[- ]?team\w*|"
     r"classif\w+|detect\w*|filter\w*|guardrails?|saniti[sz]\w*|defen[cs]\w*|exploits?|corpus|"
-    r"test (?:cases?|sets?|suites?)|eval(?:uation)? sets?|strings?|phrases?|examples?|patterns?|"
-    r"probes?|canar(?:y|ies)|benchmark\w*|threat model\w*|regex\w*|blocklist\w*|such as|like)\b",
+    r"tests?|test (?:cases?|sets?|suites?)|evals?|eval(?:uation)? sets?|strings?|phrases?|phrasings?|"
+    r"examples?|patterns?|probes?|canar(?:y|ies)|benchmark\w*|threat model\w*|regex\w*|blocklist\w*|"
+    r"prompts?|cases?|categor\w+|traffic|attempts?|suites?|paraphras\w*|setups?|persona\w*|tokeni\w+|"
+    r"refusals?|relabel\w*|label\w*|catch\w*|caught|screen\w*|block\w*|dataset|samples?|inputs?|"
+    r"quer(?:y|ies)|variants?|abuse|malicious|spoof\w*|obfuscat\w*|normali[sz]\w*|such as|like|"
+    r"e\.g\.|for example)\b|\d%",
     re.IGNORECASE)
 _QUOTED = re.compile(r"\"[^\"\n]{3,}\"|\u201c[^\u201d\n]{3,}\u201d|`[^`\n]{3,}`|'[^'\n]{6,}'(?!\w)|"
                      r"\u2018[^\u2019\n]{6,}\u2019|\u00ab[^\u00bb\n]{3,}\u00bb")
