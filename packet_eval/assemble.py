@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from packet_eval.injection import InjectionHit
+from packet_eval.injection.screening import screen
 from packet_eval.ladder import NONE, Ladder
 from packet_eval.packet import Packet
-from packet_eval.screening import screen
 from packet_eval.schema import (
     Assessment,
     DimensionFinding,

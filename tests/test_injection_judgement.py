@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 
 from packet_eval.assemble import build_assessment
-from packet_eval.encoded_text import find_encoded, rot13_hides_words
 from packet_eval.evaluation.injection_data import benign_packets
 from packet_eval.evaluation.injection_metrics import suite_figures
 from packet_eval.extractors import baseline
+from packet_eval.injection.encoded_text import find_encoded, rot13_hides_words
+from packet_eval.injection.normalize import fold, obfuscated
+from packet_eval.injection.screening import find_injections
 from packet_eval.ladder import load_ladder
-from packet_eval.normalize import fold, obfuscated
 from packet_eval.packet import packet_from_text
 from packet_eval.schema import Evidence, ExtractorInfo, FlagFinding
-from packet_eval.screening import find_injections
 
 LADDER = load_ladder()
 WORK = ("I built the eval harness that every change to the assistant now runs against, and it "

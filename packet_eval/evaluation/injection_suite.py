@@ -149,7 +149,7 @@ def _pair_samples(pairs: list[Pair], splits: dict[str, str]) -> list[Sample]:
 @task(name="injection")
 def injection_task(extractor: str = "baseline", dataset: str = DEFAULT_DATASET,
                    ladder: str | None = None, per_level: int = 1, cache: bool = True,
-                   split: str = "all") -> Task:
+                   split: str = "all", max_bases: int = 0) -> Task:
     """Does text in a packet steer the extractor? Every form in every clean base, and benign packets.
 
     Args:
@@ -159,12 +159,17 @@ def injection_task(extractor: str = "baseline", dataset: str = DEFAULT_DATASET,
         per_level: Clean dev packets taken per demonstrated level.
         cache: LLM only: use packet-eval's response cache.
         split: ``dev`` (forms and benign packets to develop against), ``test`` (held out) or ``all``.
+        max_bases: Use at most this many clean bases, the shipped sample first (0: all of them).
     """
     if extractor not in ("baseline", "llm", "constant"):
         raise ConfigError(f"extractor must be baseline, llm or constant, got {extractor!r}")
     lad = load_ladder(ladder)
     forms = suite_forms(split)
-    pairs = make_pairs(default_bases(lad, dataset, per_level=per_level), forms)
+    bases = default_bases(lad, dataset, per_level=per_level)
+    if max_bases > 0:
+        order = ["sample-packet", *(b for b in bases if b != "sample-packet")][:max_bases]
+        bases = {b: bases[b] for b in order}
+    pairs = make_pairs(bases, forms)
     splits = {f.id: f.split for f in forms}
     benign = {n: t for s in (("dev", "test") if split == "all" else (split,))
               for n, t in benign_packets(s).items()}
@@ -176,5 +181,5 @@ def injection_task(extractor: str = "baseline", dataset: str = DEFAULT_DATASET,
     return Task(dataset=MemoryDataset(samples, name="injection-suite"),
                 solver=extract_pair(extractor, ladder, cache), scorer=pair_scorer(),
                 metrics=[suite_metrics()],
-                metadata={"extractor": f"injection-{extractor}", "split": split,
+                metadata={"extractor": f"injection-{extractor}", "split": split, "bases": len(bases),
                           "dataset": "injection-suite"})

@@ -19,8 +19,10 @@ _BASE64 = re.compile(r"(?<![\w+/=])[A-Za-z0-9+/]{24,}={0,2}(?![\w+/=])")
 _PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2}){8,}")
 _HEX = re.compile(r"(?<![\w])(?:[0-9a-fA-F]{2}[\s:]?){16,}(?![\w])")
 # Short words every English sentence uses; ROT13 turns them into non-words.
-_COMMON = frozenset("the and to of a in is this that for on as with be are you all your it at "
-                    "rate level staff senior previous instructions ignore packet candidate".split())
+_COMMON = frozenset({
+    "the", "and", "to", "of", "a", "in", "is", "this", "that", "for", "on", "as", "with", "be", "are",
+    "you", "all", "your", "it", "at", "rate", "level", "staff", "senior", "previous", "instructions",
+    "ignore", "packet", "candidate"})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ An account of work talks about the work. A sentence that tells the reader how
 to rate, what to flag, what counts as evidence or which rule applies, or that
 states this packet's level as a field value, is aimed at the evaluator
 whatever words it uses: that is what these rules judge. They run on folded
-text (``packet_eval.normalize.fold``), one sentence at a time.
+text (``packet_eval.injection.normalize.fold``), one sentence at a time.
 """
 
 from __future__ import annotations
@@ -48,14 +48,15 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?:that|which|who)\s+(?:reads|processes|evaluates|scores|grades|parses|reviews|summari[sz]es)\s+"
         r"(?:these|this|the|my)\s+(?:packets?|documents?|submissions?|text)", _I)),
     ("what counts as evidence", re.compile(
-        r"\b(?:use|treat|count|quote|copy|include|record)\b.{0,40}\bas\s+(?:verified\s+)?evidence\b"
+        r"\b(?:use|treat|count|quote|copy|include|record)\b.{0,40}\bas\s+(?:\w+\s+)?evidence\b"
         r"|\b(?:pre-?verified|verified|quotable|ready-made)\s+(?:evidence|summary|quotes?)\b"
         r"|\bevidence\s+(?:block|belongs|list)\b|\bbelongs? in (?:every|each|all)\b", _I)),
     ("rewrites the ladder's rules", re.compile(
         r"\b(?:ladder|rubric|labell?ing guide|levell?ing guide|level[ _]rule|core dimensions?|cells?)\b"
         r".{0,120}\b(?:no longer|round(?:ed)? up|is sufficient|are sufficient|retired|automatically|"
         r"regardless|is enough|only needs?|does not require|not required|counts? double)\b"
-        r"|\b(?:no longer|round(?:ed)? up|retired)\b.{0,80}\b(?:core dimensions?|ladder|rubric|cells?)\b", _I)),
+        r"|\b(?:no longer|round(?:ed)? up|retired)\b.{0,80}"
+        r"\b(?:core dimensions?|ladder|rubric|cells?)\b", _I)),
     ("speaks as the ladder", re.compile(
         r"\b(?:ladder|rubric)\s+(?:excerpt|quote|text|cell|note|extract)\b"
         r"|\b(?:as\s+)?the\s+(?:\w+\s+){0,2}(?:ladder|rubric)\s+(?:puts it|says|states|is explicit|reads|"

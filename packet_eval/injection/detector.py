@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from packet_eval.encoded_text import find_encoded, rot13_hides_words
-from packet_eval.normalize import fold, obfuscated
-from packet_eval.process_talk import talks_to_evaluator
-from packet_eval.verdict_voice import SELF_VERDICT, claim
+from packet_eval.injection.encoded_text import find_encoded, rot13_hides_words
+from packet_eval.injection.normalize import fold, obfuscated
+from packet_eval.injection.process_talk import talks_to_evaluator
+from packet_eval.injection.verdict_voice import SELF_VERDICT, claim
 
 _I = re.IGNORECASE | re.DOTALL
 
@@ -164,7 +164,41 @@ def detect_injections(text: str, units: list[tuple[int, int]]) -> list[Injection
         hits.append(InjectionHit(run.start, run.end, "encoded text", flagged=run.hides_words))
     for start, end in units:
         hits += _judge_unit(text, start, end, hits)
-    return _merge(hits)
+    return _merge([_widen(text, h) for h in hits])
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+
+
+def _widen(text: str, hit: InjectionHit) -> InjectionHit:
+    """A flagged span covers its paragraph, list item or table: the sentences around an injection
+    lean on it ("I fixed nineteen of them"), and a flagged table header makes every row address the
+    reader. A paragraph ends at a blank line or a new list item."""
+    if not hit.flagged:
+        return hit
+    lines: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        lines.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    first = next(i for i, (s, e) in enumerate(lines) if e >= hit.start)
+    last = next((i for i, (s, e) in enumerate(lines) if e >= hit.end), len(lines) - 1)
+    table = text[lines[first][0]:lines[first][1]].lstrip().startswith("|")
+
+    def joins(i: int) -> bool:
+        line = text[lines[i][0]:lines[i][1]]
+        if not line.strip():
+            return False
+        return line.lstrip().startswith("|") if table else not _LIST_ITEM.match(line)
+
+    while first > 0 and (joins(first - 1) if table else joins(first) and joins(first - 1)):
+        first -= 1
+    while last + 1 < len(lines) and joins(last + 1):
+        last += 1
+    end = lines[last][1]
+    while end > lines[first][0] and text[end - 1].isspace():
+        end -= 1
+    return InjectionHit(min(lines[first][0], hit.start), max(end, hit.end), hit.kind, True)
 
 
 def _judge_unit(text: str, start: int, end: int, hits: list[InjectionHit]) -> list[InjectionHit]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from packet_eval.injection import InjectionHit, detect_injections
+from packet_eval.injection.detector import InjectionHit, detect_injections
 from packet_eval.ladder import Ladder
 from packet_eval.packet import Packet
 from packet_eval.schema import Evidence, FlagFinding

@@ -5,7 +5,7 @@ committee, a reviewer or the ladder, or one that states a level or verdict
 about the author, is not an account of work, so it is never evidence. It is
 flagged as an injection when it asks for a rating or claims a decision; a
 plain self-assessment ("I believe I work at senior level") is only kept out of
-evidence. Patterns run on folded text (``packet_eval.normalize.fold``).
+evidence. Patterns run on folded text (``packet_eval.injection.normalize.fold``).
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ CLAIMS: list[tuple[str, re.Pattern[str]]] = [
         rf"\b.{{0,120}}\b(?:{_WHO}|this work|this engineer|they|she|he)\b.{{0,80}}\b(?:{_LEVEL}|qualif|"
         rf"meets|exceeds|warrants|deserves)", _I)),
     ("ladder's voice", re.compile(
-        rf"\b(?:ladder|rubric)\s*(?:excerpt|quote|says|states|text|section|note)\b.{{0,200}}"
-        rf"\b(?:automatically|must|always|regardless)\b", _I)),
+        r"\b(?:ladder|rubric)\s*(?:excerpt|quote|says|states|text|section|note)\b.{0,200}"
+        r"\b(?:automatically|must|always|regardless)\b", _I)),
     ("ladder's voice", re.compile(
         rf"\b(?:any|every|an?)\s+(?:engineer|candidate|author|packet)\s+(?:who|that|whose)\b.{{0,120}}"
         rf"\b(?:is|are|must be|should be|shall be|qualifies|qualify)\s+(?:automatically\s+)?"
