@@ -13,11 +13,10 @@ import re
 
 _I = re.IGNORECASE
 _LEVEL = r"(?:staff|senior|principal|distinguished|l[5-9]|e[5-9]|ic[4-7])"
-_MACHINE = (r"(?:evaluat\w+|extract(?:or|ion|ed)|automated|tools?|model|reader|reviewers?|assessors?|"
-            r"graders?|scorers?|outputs?|packet-eval|pipeline|summar(?:y|ies)|results?|readers?|"
-            r"calibrators?|system|bot|parser|later runs)")
 _JUDGE = (r"(?:evaluators?|reviewers?|assessors?|graders?|scorers?|calibrators?|readers?|extractors?|"
           r"packet-eval|bot)")
+# A reviewer may be part of the system an author built ("what the reviewer should do"); these are not.
+_STRICT_JUDGE = r"(?:evaluators?|assessors?|graders?|calibrators?|extractors?|packet-eval)"
 _FLAG_NAMES = (r"(?:flags?|gaps?|concerns? section|negative findings|prompt[_ ]injection|team attribution|"
                r"velocity proxy|complexity proxy|benchmark (?:proxy|concern)|unsupported claim|"
                r"proxy claims?)")
@@ -37,8 +36,9 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
         rf"(?:found|needed|listed|contain)", _I)),
     ("asks the evaluator", re.compile(
         rf"\b(?:ask|asks|asked|request|requests|requested|urge|invite|want)\s+(?:that\s+)?(?:the\s+|any\s+|"
-        rf"all\s+)?(?:\w+\s+)?{_MACHINE}\s+(?:to|not to)\b"
-        rf"|\b(?:the|any|every|all)\s+(?:automated\s+\w+|{_JUDGE})\s+(?:should|must|shall|need(?:s)? to|"
+        rf"all\s+)?(?:human\s+|automated\s+)?{_JUDGE}\s+(?:to|not to)\b"
+        rf"|(?<!what )\b(?:the|any|every|all)\s+(?:automated\s+\w+|{_STRICT_JUDGE})\s+(?:should|must|shall|"
+        rf"need(?:s)? to|"
         rf"needn't|need not|may|is to|are to|ought to)\b", _I)),
     ("speaks of this packet's evaluation", re.compile(
         r"\b(?:evaluations?|assessments?|ratings?|outputs?|reports?|summar(?:y|ies)|extractions?)\s+"
