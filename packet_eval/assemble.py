@@ -7,13 +7,16 @@ applied identically whatever proposed the evidence:
   supports; weak evidence alone supports at most the lowest level; a level an
   extractor claims is capped at what its grounded evidence supports;
 - the overall level is the ladder's rule over the dimension levels;
-- gaps list every dimension below the target with advice from the ladder cells.
+- gaps list every dimension below the target with advice from the ladder cells;
+- a span the injection detector or the extractor flags as an injection is never evidence.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from packet_eval.injection import InjectionHit
+from packet_eval.injection.screening import screen
 from packet_eval.ladder import NONE, Ladder
 from packet_eval.packet import Packet
 from packet_eval.schema import (
@@ -125,10 +128,18 @@ def build_assessment(
     claimed_levels: Mapping[str, str] | None = None,
     usage: Usage | None = None,
     notes: list[str] | None = None,
+    injections: list[InjectionHit] | None = None,
+    screened: bool = True,
 ) -> Assessment:
-    """Turn grounded evidence into a checked Assessment."""
+    """Turn grounded evidence into a checked Assessment.
+
+    Unless ``screened`` is False (the reference extractors, which replay gold
+    labels), injected spans are removed from evidence first; see ``screening``.
+    """
     if target_level is not None:
         ladder.check_level(target_level)
+    if screened:
+        evidence, flags = screen(ladder, packet, evidence, flags, injections)
     dims: dict[str, DimensionFinding] = {}
     for dim_id in ladder.dimension_ids:
         # Hidden text is never evidence, whichever extractor proposed it.

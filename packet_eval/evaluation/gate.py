@@ -21,7 +21,7 @@ from typing import Any
 from packet_eval.errors import ConfigError
 
 LOWER_IS_BETTER = {"level/mae", "injection/clean_false_positive_rate",
-                   "injection_suite/clean_false_positive_rate"}
+                   "injection_suite/clean_false_positive_rate", "injection_suite/benign_false_positive_rate"}
 
 
 @dataclass

@@ -204,4 +204,4 @@ def extract(packet: Packet, ladder: Ladder, target_level: str | None = None) -> 
               len(reading.injected))
     return build_assessment(
         ladder, packet, ExtractorInfo(name=NAME, model=NAME, prompt_version=None),
-        evidence, flags, target_level=target_level, notes=notes)
+        evidence, flags, target_level=target_level, notes=notes, injections=reading.injected)

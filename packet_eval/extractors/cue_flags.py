@@ -81,7 +81,7 @@ def find_flags(packet: Packet, ladder: Ladder, units: list[Unit],
     if inj_flag is not None:
         flags += [FlagFinding(flag=inj_flag.id, quote=text[h.start:h.end], start=h.start, end=h.end,
                               rationale=f"{h.kind}: text aimed at the evaluator, treated as data")
-                  for h in injected]
+                  for h in injected if h.flagged]
     known = vocabulary(text)
     voices = {"individual": 0, "team": 0, "unclear": 0}
     team_units: list[Unit] = []

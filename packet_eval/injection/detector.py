@@ -12,13 +12,17 @@ and instructions in several other languages.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from packet_eval.injection.encoded_text import find_encoded, rot13_hides_words
+from packet_eval.injection.normalize import fold, obfuscated
+from packet_eval.injection.process_talk import talks_to_evaluator
+from packet_eval.injection.verdict_voice import SELF_VERDICT, claim
 
 _I = re.IGNORECASE | re.DOTALL
 
 _EVALUATOR = (r"(?:ai|a\.i\.|llm|language model|model|evaluator|assessor|grader|reviewer|"
-              r"assistant|tool|bot|system|screener|scorer|committee)")
+              r"assistant|tool|bot|system|screener|scorer|committee|reader|extractor|parser)")
 _RATING_WORDS = r"(?:staff|senior|principal|distinguished|exceptional|strong hire|highest|top|maximum)"
 
 # (name, pattern) pairs checked against whole-text; each match becomes a flag span.
@@ -89,18 +93,57 @@ _COMMENT_DIRECTIVE = re.compile(
     rf"(?:staff|senior|principal|distinguished|exceptional|the highest|maximum)\b", _I)
 
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\u180e]")
-_MIXED_SCRIPT = re.compile(r"[A-Za-z][\u0400-\u04ff\u0370-\u03ff]|[\u0400-\u04ff\u0370-\u03ff][A-Za-z]")
+
+
+# Words of someone whose work is the defence: quoting an attack string as the object of that work.
+_WORK_CONTEXT = re.compile(
+    r"\b(?:injections?|jailbreaks?|attacks?|attackers?|payloads?|adversarial|red[- ]?team\w*|"
+    r"classif\w+|detect\w*|filter\w*|guardrails?|saniti[sz]\w*|defen[cs]\w*|exploits?|corpus|"
+    r"tests?|test (?:cases?|sets?|suites?)|evals?|eval(?:uation)? sets?|strings?|phrases?|phrasings?|"
+    r"examples?|patterns?|probes?|canar(?:y|ies)|benchmark\w*|threat model\w*|regex\w*|blocklist\w*|"
+    r"prompts?|cases?|categor\w+|traffic|attempts?|suites?|paraphras\w*|setups?|persona\w*|tokeni\w+|"
+    r"refusals?|relabel\w*|label\w*|catch\w*|caught|screen\w*|block\w*|dataset|samples?|inputs?|"
+    r"quer(?:y|ies)|variants?|abuse|malicious|spoof\w*|obfuscat\w*|normali[sz]\w*|such as|like|"
+    r"e\.g\.|for example)\b|\d%",
+    re.IGNORECASE)
+_QUOTED = re.compile(r"\"[^\"\n]{3,}\"|\u201c[^\u201d\n]{3,}\u201d|`[^`\n]{3,}`|'[^'\n]{6,}'(?!\w)|"
+                     r"\u2018[^\u2019\n]{6,}\u2019|\u00ab[^\u00bb\n]{3,}\u00bb")
 
 
 @dataclass(frozen=True)
 class InjectionHit:
+    """A span that is never evidence; ``flagged`` when it is shown as an injection attempt."""
+
     start: int
     end: int
     kind: str
+    flagged: bool = True
 
 
 def _visible(s: str) -> str:
-    return unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", s))
+    return fold(s)
+
+
+def _judge(folded: str) -> str | None:
+    """What a sentence does, if it addresses the evaluator: the kind of injection, or None."""
+    for name, pattern in _SENTENCE_PATTERNS:
+        if pattern.search(folded):
+            return name
+    return claim(folded) or talks_to_evaluator(folded)
+
+
+def describes_injection_work(folded: str) -> bool:
+    """True when the attack text sits in quotes and the words around it speak of defending against it."""
+    if not _QUOTED.search(folded):
+        return False
+    outside = _QUOTED.sub(" QUOTED ", folded)
+    return bool(_WORK_CONTEXT.search(outside)) and _judge(outside) is None
+
+
+def _line_around(text: str, start: int, end: int) -> str:
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    return text[lo:hi if hi != -1 else len(text)]
 
 
 def detect_injections(text: str, units: list[tuple[int, int]]) -> list[InjectionHit]:
@@ -115,29 +158,79 @@ def detect_injections(text: str, units: list[tuple[int, int]]) -> list[Injection
             start, end = m.start(), m.end()
             while end > start and text[end - 1].isspace():
                 end -= 1
-            if end > start:
+            if end > start and not describes_injection_work(fold(_line_around(text, start, end))):
                 hits.append(InjectionHit(start, end, block_kind))
+    for run in find_encoded(text):
+        hits.append(InjectionHit(run.start, run.end, "encoded text", flagged=run.hides_words))
     for start, end in units:
-        raw = text[start:end]
-        visible = _visible(raw)
-        kind: str | None = None
-        if _ZERO_WIDTH.search(raw) and len(raw.split()) >= 3:
-            kind = "zero-width characters"
-        elif _MIXED_SCRIPT.search(raw):
-            kind = "mixed-script homoglyphs"
-        else:
-            for name, pattern in _SENTENCE_PATTERNS:
-                if pattern.search(visible):
-                    kind = name
-                    break
-        if kind and not any(h.start <= start and end <= h.end for h in hits):
-            hits.append(InjectionHit(start, end, kind))
-    hits.sort(key=lambda h: (h.start, -h.end))
+        hits += _judge_unit(text, start, end, hits)
+    return _merge([_widen(text, h) for h in hits])
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+
+
+def _widen(text: str, hit: InjectionHit) -> InjectionHit:
+    """A flagged span covers its paragraph, list item or table: the sentences around an injection
+    lean on it ("I fixed nineteen of them"), and a flagged table header makes every row address the
+    reader. A paragraph ends at a blank line or a new list item."""
+    if not hit.flagged:
+        return hit
+    lines: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        lines.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    first = next(i for i, (s, e) in enumerate(lines) if e >= hit.start)
+    last = next((i for i, (s, e) in enumerate(lines) if e >= hit.end), len(lines) - 1)
+    table = text[lines[first][0]:lines[first][1]].lstrip().startswith("|")
+
+    def joins(i: int) -> bool:
+        line = text[lines[i][0]:lines[i][1]]
+        if not line.strip():
+            return False
+        return line.lstrip().startswith("|") if table else not _LIST_ITEM.match(line)
+
+    while first > 0 and (joins(first - 1) if table else joins(first) and joins(first - 1)):
+        first -= 1
+    while last + 1 < len(lines) and joins(last + 1):
+        last += 1
+    end = lines[last][1]
+    while end > lines[first][0] and text[end - 1].isspace():
+        end -= 1
+    return InjectionHit(min(lines[first][0], hit.start), max(end, hit.end), hit.kind, True)
+
+
+def _judge_unit(text: str, start: int, end: int, hits: list[InjectionHit]) -> list[InjectionHit]:
+    raw = text[start:end]
+    visible = _visible(raw)
+    kind: str | None = None
+    if obfuscated(raw) and len(visible.split()) >= 3:
+        kind = "zero-width characters" if _ZERO_WIDTH.search(raw) else "mixed-script homoglyphs"
+    else:
+        kind = _judge(visible)
+        if kind is not None and describes_injection_work(visible):
+            kind = None
+        elif kind is None and rot13_hides_words(visible):
+            kind = "encoded text"
+    if any(h.start <= start and end <= h.end and h.flagged for h in hits):
+        return []
+    if kind:
+        return [InjectionHit(start, end, kind)]
+    if SELF_VERDICT.search(visible):
+        return [InjectionHit(start, end, "level claimed by the author", flagged=False)]
+    return []
+
+
+def _merge(hits: list[InjectionHit]) -> list[InjectionHit]:
+    """Overlapping spans as one; flagged when any part is."""
+    hits = sorted(hits, key=lambda h: (h.start, -h.end))
     merged: list[InjectionHit] = []
     for h in hits:
         if merged and h.start < merged[-1].end:
             last = merged[-1]
-            merged[-1] = InjectionHit(last.start, max(last.end, h.end), last.kind)
+            kind = last.kind if last.flagged or not h.flagged else h.kind
+            merged[-1] = InjectionHit(last.start, max(last.end, h.end), kind, last.flagged or h.flagged)
         else:
             merged.append(h)
     return merged
