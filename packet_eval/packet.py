@@ -27,6 +27,7 @@ evidence; an Assessment reports them in one hygiene note.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -317,19 +318,15 @@ def _decode_text(raw: bytes, path: Path) -> str:
 
 def _utf16_text(raw: bytes) -> str | None:
     """UTF-16 text (Windows Notepad's "Unicode"), by its byte-order mark; None otherwise."""
-    if not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None
-    try:
-        return raw.decode("utf-16")
-    except UnicodeDecodeError:
-        return None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        with contextlib.suppress(UnicodeDecodeError):
+            return raw.decode("utf-16")
+    return None
 
 
 def _control_ratio(chunk: bytes) -> float:
-    if not chunk:
-        return 0.0
     bad = sum(1 for b in chunk if b < 32 and b not in (9, 10, 12, 13))
-    return bad / len(chunk)
+    return bad / max(1, len(chunk))
 
 
 def _docx_text(raw: bytes, path: Path) -> str:
@@ -486,6 +483,9 @@ def _html_text(markup: str) -> str:
                 or str(tag.get("color", "")).lower() in ("white", "#fff", "#ffffff")):
             tag.insert(0, mark("", "hidden style")[0])
             tag.append(mark("", "hidden style")[1])
+        if tag.name in _BLOCK_TAGS:  # newlines sit outside the tag, markers inside it
+            tag.insert_before("\n\n")
+            tag.insert_after("\n\n")
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.replace_with(f"\n<!-- {comment.strip()} -->\n")
     for tag in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
@@ -494,10 +494,6 @@ def _html_text(markup: str) -> str:
         tag.insert(0, "- ")
     for tag in soup.find_all(["td", "th"]):
         tag.append(" | ")
-    for tag in soup.find_all(True):
-        if tag.name in _BLOCK_TAGS:
-            tag.insert_before("\n\n")
-            tag.insert_after("\n\n")
     text = soup.get_text()
     lines = [re.sub(r"[ \t\u00a0]+", " ", ln).strip().removesuffix(" |") for ln in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -121,7 +121,8 @@ def test_an_overall_level_off_the_rule_is_kept_and_noted(mini):
     assert check_dataset(mini, LADDER) == []  # a calibrator's holistic call is not a defect
     res = CliRunner().invoke(app, ["dataset", "check", str(mini)])
     assert res.exit_code == 0
-    assert "1 label(s) give an overall level the ladder's rule would not: pkt-007" in " ".join(res.output.split())
+    said = " ".join(res.output.split())
+    assert "1 label(s) give an overall level the ladder's rule would not: pkt-007" in said
 
 
 def test_twin_must_pair_and_differ_only_by_the_injection(mini):

@@ -17,8 +17,7 @@ from typing import Any
 import typer
 import typer.core
 
-from packet_eval.cli import agreement, assess, calls, dataset, evals, ladder, preview, serve
-from packet_eval.cli import calibrate
+from packet_eval.cli import agreement, assess, calibrate, calls, dataset, evals, ladder, preview, serve
 from packet_eval.cli import label as label_cmd
 from packet_eval.cli.console import debug_log_to_stderr, friendly, set_quiet
 from packet_eval.cli.options import QuietOpt, VerboseOpt, VersionOpt
