@@ -30,7 +30,7 @@ import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -38,6 +38,7 @@ from rich.console import Console
 from packet_eval.batch.budget import Budget, check_before_run
 from packet_eval.batch.jobs import Job, make_estimator, scan
 from packet_eval.batch.options import Checked, Settings, check_options
+from packet_eval.providers.slots import server_slots
 from packet_eval.batch.outdir import DurableAppender, LoadedResults
 from packet_eval.batch.outputs import write_outputs
 from packet_eval.batch.progress import ProgressBar
@@ -201,6 +202,18 @@ def finish(run: BatchRun, c: Checked, s: Settings, p: Plan, t0: float) -> None:
                  len(summary.failed), summary.not_run)
 
 
+def _fit_slots(c: Checked, s: Settings, summary: BatchSummary) -> Settings:
+    """Lower the concurrency to a self-hosted server's slots, saying so."""
+    if c.spec is None or not s.base_url or s.concurrency == 1 or c.spec.info.key_var:
+        return s
+    slots = server_slots(s.base_url)
+    if slots is None or slots >= s.concurrency:
+        return s
+    summary.notes.append(f"the server at {s.base_url} runs {slots} request(s) at a time: "
+                         f"--concurrency lowered from {s.concurrency} to {slots}")
+    return replace(s, concurrency=slots)
+
+
 def _connect(run: BatchRun, c: Checked, s: Settings) -> None:
     """Open the result files, and the one HTTP client every worker of the run shares."""
     run.results = DurableAppender(c.out.results)
@@ -222,6 +235,7 @@ async def _run(c: Checked, s: Settings, t0: float) -> BatchSummary:
     signals: list[signal.Signals] = []
     try:
         p = plan(c, s, summary, store)
+        s = _fit_slots(c, s, summary)
         bar = ProgressBar(s.progress, len(c.files), summary.skipped, s.console)
         run = BatchRun(out=c.out, loaded=p.loaded, ladder=c.ladder, llm_model=c.llm_model,
                        spec=c.spec, base_url=s.base_url, concurrency=s.concurrency, opts=p.opts,
@@ -267,6 +281,8 @@ async def run_batch(
     poll_interval_s: float = 30.0,
     console: Console | None = None,
     redact: bool | None = None,
+    timeout_s: float | None = None,
+    mode: str | None = None,
 ) -> BatchSummary:
     """Assess every packet under ``paths`` into ``out_dir``; see the module docstring.
 
@@ -275,7 +291,8 @@ async def run_batch(
         out_dir: the run directory; rerunning with the same one resumes.
         model: ``baseline`` or ``provider/name``; None picks ``api.default_model()``.
         base_url: an OpenAI-compatible server (vLLM, llama.cpp, LM Studio).
-        concurrency: the most LLM requests in flight at once.
+        concurrency: the most LLM requests in flight at once (lowered to a self-hosted
+            server's slots when it tells them, see ``providers.slots``).
         target_level: one target level for every packet (exclusive with ``targets_csv``).
         targets_csv: a CSV of ``packet_id`` (or ``path``) and ``target_level``.
         ladder: a Ladder, a ladder YAML path, or None for the default ladder.
@@ -291,6 +308,8 @@ async def run_batch(
         console: where progress and notices go (default: stderr).
         redact: mask personal data before it leaves the machine; None decides as the live
             extractor does (on for any endpoint that is not local).
+        timeout_s: seconds one request may take (None: ``$PACKET_EVAL_TIMEOUT``, else 120).
+        mode: ``tools`` or ``json`` (the answer schema as response_format); None: tools.
 
     Returns:
         A BatchSummary; its ``exit_code`` is non-zero if any packet failed or the run stopped.
@@ -305,5 +324,6 @@ async def run_batch(
                  target_level=target_level, targets_csv=targets_csv, ladder=ladder,
                  use_cache=use_cache, max_cost_usd=max_cost_usd, labels_path=labels_path,
                  calibrator=calibrator, progress=progress, batch_api=batch_api, retry=retry,
-                 store=store, poll_interval_s=poll_interval_s, console=console, redact=redact)
+                 store=store, poll_interval_s=poll_interval_s, console=console, redact=redact,
+                 timeout_s=timeout_s, mode=mode)
     return await _run(check_options(paths, out_dir, s), s, t0)
