@@ -71,7 +71,10 @@ def summarise(log: Any, wall_s: float) -> dict[str, Any]:
     k = sum(r["exact"] for r in scored)
     ev = sum(r["evidence_total"] for r in scored)
     grounded = sum(r["evidence_grounded"] for r in scored)
-    per = (lambda key: round(statistics.mean(r[key] for r in scored), 1) if scored else None)
+
+    def per(key: str) -> float | None:
+        return round(statistics.mean(r[key] for r in scored), 1) if scored else None
+
     return {
         "packets": len(rows), "scored": len(scored), "failed": len(rows) - len(scored),
         "status": log.status, "exact_agreement": round(k / len(scored), 3) if scored else None,

@@ -83,6 +83,19 @@ async def test_the_schema_sent_in_tools_mode_is_the_inlined_one(srv):
     assert dimension_schema(params)["required"] == ORDER
 
 
+async def test_json_mode_on_a_self_hosted_server_sends_the_schema_as_json_object(srv):
+    srv.script([reply(answer({}, {}))])
+    with FakeLLMServer() as local:
+        local.script([reply(answer({}, {}))])
+        await assess_async(load_packet(SAMPLE), model="smollm2", base_url=local.openai_base_url,
+                           use_cache=False, retry=FAST, mode="json")
+        fmt = local.model_requests[0].json["response_format"]
+    assert fmt["type"] == "json_object"
+    assert dimension_schema(fmt["schema"])["required"] == ORDER
+    await run(srv, mode="json")  # OpenAI itself: the standard json_schema form
+    assert srv.model_requests[0].json["response_format"]["type"] == "json_schema"
+
+
 async def test_a_quote_the_model_rated_none_is_never_shown(srv):
     # Verbatim, so it grounds; but the model itself says it shows no level.
     srv.script([reply(answer({"eval_design": [ev(Q_EVAL, "none")]}, {"eval_design": "none"}))])

@@ -165,7 +165,9 @@ def test_the_schema_that_reaches_the_server(tmp_path, proxy):
          proxy.url, "--mode", "json", "--format", "json", "--no-cache"], tmp_path)
     assert proxy.requests, "no request reached the server"
     body = proxy.requests[0]
-    schema = body["response_format"]["json_schema"]["schema"]
+    # llama-cpp-python's own form: the schema it turns into a grammar.
+    assert body["response_format"]["type"] == "json_object"
+    schema = body["response_format"]["schema"]
     sent = json.dumps(schema)
     assert "$ref" not in sent and "$defs" not in sent
     dim = schema["properties"]["dimensions"]["items"]
@@ -201,7 +203,7 @@ def test_harness_scores_samples_through_the_bridge(tmp_path):
                                     encoding="utf-8")
     logs = tmp_path / "logs"
     r = run([str(BIN / "inspect"), "eval", "packet_eval/packet_extraction", "-T", "extractor=llm",
-             "-T", f"dataset={ds}", "-T", "mode=json", "-T", "cache=false",
+             "-T", f"dataset={ds}", "-T", "cache=false",  # tools: a grammar from the tool schema
              "--model", f"llama-cpp-python/{MODEL}", "--model-base-url", URL,
              "--log-dir", str(logs), "--display", "plain", "--no-log-realtime",
              "--log-format", "json"], tmp_path)

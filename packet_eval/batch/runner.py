@@ -38,7 +38,6 @@ from rich.console import Console
 from packet_eval.batch.budget import Budget, check_before_run
 from packet_eval.batch.jobs import Job, make_estimator, scan
 from packet_eval.batch.options import Checked, Settings, check_options
-from packet_eval.providers.slots import server_slots
 from packet_eval.batch.outdir import DurableAppender, LoadedResults
 from packet_eval.batch.outputs import write_outputs
 from packet_eval.batch.progress import ProgressBar
@@ -50,6 +49,7 @@ from packet_eval.ladder import Ladder
 from packet_eval.packet import Packet
 from packet_eval.providers import AdaptiveLimiter, RetryPolicy, adapter_for
 from packet_eval.providers.pricing import BATCH_DISCOUNT
+from packet_eval.providers.slots import server_slots
 from packet_eval.store import Store
 
 logger = logging.getLogger(__name__)
