@@ -7,6 +7,7 @@ model's output. ``tests/test_real_model.py`` checks the same points against the 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +138,54 @@ async def test_a_long_call_reports_progress(srv):
     waits: list[float] = []
     await run(srv, on_wait=waits.append, progress_every_s=0.2)
     assert waits and all(b > a for a, b in zip(waits, waits[1:], strict=False))
+
+
+async def test_the_batch_summary_counts_a_failed_packets_calls_as_the_log_does(srv, tmp_path):
+    from packet_eval import run_batch
+    from packet_eval.store import Store
+
+    cycle = tmp_path / "cycle"
+    cycle.mkdir()
+    shutil.copy(SAMPLE, cycle / "a.md")
+    # Two transient 500s, then a 400: three calls logged, and the packet fails.
+    srv.script([status(500, "overloaded 0"), status(500, "overloaded 1")] + [status(400)] * 5)
+    s = await run_batch([cycle], tmp_path / "run", model="openai/test-model",
+                        base_url=srv.openai_base_url, use_cache=False, retry=FAST,
+                        progress=False, concurrency=1)
+    logged = Store().count_calls()
+    assert len(s.failed) == 1 and logged == 3
+    assert s.calls == logged
+
+
+def test_server_slots_read_from_llama_cpp_props(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from packet_eval.providers.slots import server_slots
+
+    routes = {"/props": {"total_slots": 3}}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            body = json.dumps(routes.get(self.path, {})).encode()
+            self.send_response(200 if self.path in routes else 404)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        assert server_slots(url) == 3
+        routes.clear()
+        routes["/openapi.json"] = {"info": {"title": "🦙 llama.cpp Python API"}}
+        assert server_slots(url) == 1
+        routes.clear()
+        assert server_slots(url) is None  # a server that does not tell: --concurrency rules
+    finally:
+        server.shutdown()
+        server.server_close()
