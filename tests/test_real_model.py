@@ -94,11 +94,18 @@ class Proxy:
         self.server.server_close()
 
 
-@pytest.fixture
-def proxy():
+@pytest.fixture(scope="module")
+def preview(tmp_path_factory):
+    """One preview of a short golden packet through the counting proxy, shared by the tests."""
+    home = tmp_path_factory.mktemp("home")
     p = Proxy(URL)
-    yield p
-    p.close()
+    packet = GOLDEN / "packets" / f"{PACKETS[0]}.md"
+    try:
+        r = run([str(BIN / "packet-eval"), "preview", str(packet), "--model", MODEL,
+                 "--base-url", p.url, "--mode", "json", "--format", "json", "--no-cache"], home)
+    finally:
+        p.close()
+    return r, p, home, packet.read_text(encoding="utf-8")
 
 
 def run(args: list[str], home: Path, timeout: int = 1500) -> subprocess.CompletedProcess[str]:
@@ -121,14 +128,12 @@ def one_line_failure(r: subprocess.CompletedProcess[str]) -> None:
     assert len(lines) == 1, r.stderr
 
 
-def test_preview_grounds_every_quote_and_logs_each_call(tmp_path, proxy):
-    packet = GOLDEN / "packets" / f"{PACKETS[0]}.md"
-    text = packet.read_text(encoding="utf-8")
-    r = run([str(BIN / "packet-eval"), "preview", str(packet), "--model", MODEL,
-             "--base-url", proxy.url, "--mode", "json", "--format", "json", "--no-cache"],
-            tmp_path)
+def test_preview_grounds_every_quote_and_logs_each_call(preview):
+    r, proxy, tmp_path, text = preview
+    assert proxy.requests, "no request reached the server"
     if r.returncode != 0:  # a tiny model may never give a valid answer: then one clear line
         one_line_failure(r)
+        assert len(calls(tmp_path)) == len(proxy.requests)
         return
     a = json.loads(r.stdout)
     shown = [e for d in a["dimensions"].values() for e in d["evidence"]]
@@ -159,10 +164,8 @@ def test_preview_grounds_every_quote_and_logs_each_call(tmp_path, proxy):
         assert junk == [] and u["dropped_ungrounded"] == 0
 
 
-def test_the_schema_that_reaches_the_server(tmp_path, proxy):
-    packet = GOLDEN / "packets" / f"{PACKETS[0]}.md"
-    run([str(BIN / "packet-eval"), "preview", str(packet), "--model", MODEL, "--base-url",
-         proxy.url, "--mode", "json", "--format", "json", "--no-cache"], tmp_path)
+def test_the_schema_that_reaches_the_server(preview):
+    _, proxy, _, _ = preview
     assert proxy.requests, "no request reached the server"
     body = proxy.requests[0]
     # llama-cpp-python's own form: the schema it turns into a grammar.

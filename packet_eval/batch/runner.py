@@ -44,7 +44,7 @@ from packet_eval.batch.progress import ProgressBar
 from packet_eval.batch.provider_batches import run_provider_batches
 from packet_eval.batch.run import BatchRun
 from packet_eval.batch.summary import BatchSummary
-from packet_eval.extractors.request import LLMOptions, request_hash, should_redact
+from packet_eval.extractors.request import LLMOptions, check_timeout, request_hash, should_redact
 from packet_eval.ladder import Ladder
 from packet_eval.packet import Packet
 from packet_eval.providers import AdaptiveLimiter, RetryPolicy, adapter_for
@@ -105,7 +105,7 @@ def _loaded(c: Checked, summary: BatchSummary) -> LoadedResults:
 def plan(c: Checked, s: Settings, summary: BatchSummary, store: Store | None) -> Plan:
     """Index what is done, scan the packets, and check the estimate against ``--max-cost``."""
     loaded = _loaded(c, summary)
-    opts = LLMOptions(use_cache=s.use_cache, timeout_s=s.timeout_s, mode=s.mode)
+    opts = LLMOptions(use_cache=s.use_cache, timeout_s=check_timeout(s.timeout_s), mode=s.mode)
     spec, lad = c.spec, c.ladder
     if spec is not None:
         # Resolved as the live extractor resolves it, so cache keys match its own.
