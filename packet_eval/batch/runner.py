@@ -45,11 +45,12 @@ from packet_eval.batch.provider_batches import run_provider_batches
 from packet_eval.batch.run import BatchRun
 from packet_eval.batch.summary import BatchSummary, Failure
 from packet_eval.extractors.prompts import prompt_version
-from packet_eval.extractors.request import LLMOptions, request_hash, should_redact
+from packet_eval.extractors.request import LLMOptions, check_timeout, request_hash, should_redact
 from packet_eval.ladder import Ladder
 from packet_eval.packet import Packet
 from packet_eval.providers import AdaptiveLimiter, RetryPolicy, adapter_for
 from packet_eval.providers.pricing import BATCH_DISCOUNT
+from packet_eval.providers.slots import server_slots
 from packet_eval.store import Store
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def plan(c: Checked, s: Settings, summary: BatchSummary, store: Store | None, *,
          full_scan: bool = False) -> Plan:
     """Index what is done, scan the packets, and check the estimate against ``--max-cost``."""
     loaded = _loaded(c, summary)
-    opts = LLMOptions(use_cache=s.use_cache, timeout_s=s.timeout_s, mode=s.mode)
+    opts = LLMOptions(use_cache=s.use_cache, timeout_s=check_timeout(s.timeout_s), mode=s.mode)
     spec, lad = c.spec, c.ladder
     if spec is not None:
         # Resolved as the live extractor resolves it, so cache keys match its own.
@@ -211,6 +212,18 @@ def finish(run: BatchRun, c: Checked, s: Settings, p: Plan, t0: float) -> None:
                  len(summary.failed), summary.not_run)
 
 
+def _fit_slots(c: Checked, s: Settings, summary: BatchSummary) -> Settings:
+    """Lower the concurrency to a self-hosted server's slots, saying so."""
+    if c.spec is None or not s.base_url or s.concurrency == 1 or c.spec.info.key_var:
+        return s
+    slots = server_slots(s.base_url)
+    if slots is None or slots >= s.concurrency:
+        return s
+    summary.notes.append(f"the server at {s.base_url} runs {slots} request(s) at a time: "
+                         f"--concurrency lowered from {s.concurrency} to {slots}")
+    return replace(s, concurrency=slots)
+
+
 def _connect(run: BatchRun, c: Checked, s: Settings) -> None:
     """Open the result files, and the one HTTP client every worker of the run shares."""
     run.results = DurableAppender(c.out.results)
@@ -236,6 +249,7 @@ async def _run(c: Checked, s: Settings, t0: float, notes: list[str] | None = Non
     signals: list[signal.Signals] = []
     try:
         p = plan(c, s, summary, store)
+        s = _fit_slots(c, s, summary)
         bar = ProgressBar(s.progress, len(c.files), summary.skipped, s.console)
         run = BatchRun(out=c.out, loaded=p.loaded, ladder=c.ladder, llm_model=c.llm_model,
                        spec=c.spec, base_url=s.base_url, concurrency=s.concurrency, opts=p.opts,
@@ -282,6 +296,8 @@ async def run_batch(
     console: Console | None = None,
     redact: bool | None = None,
     dry_run: bool = False,
+    timeout_s: float | None = None,
+    mode: str | None = None,
 ) -> BatchSummary:
     """Assess every packet under ``paths`` into ``out_dir``; see the module docstring.
 
@@ -290,7 +306,8 @@ async def run_batch(
         out_dir: the run directory; rerunning with the same one resumes.
         model: ``baseline`` or ``provider/name``; None picks ``api.default_model()``.
         base_url: an OpenAI-compatible server (vLLM, llama.cpp, LM Studio).
-        concurrency: the most LLM requests in flight at once.
+        concurrency: the most LLM requests in flight at once (lowered to a self-hosted
+            server's slots when it tells them, see ``providers.slots``).
         target_level: one target level for every packet (exclusive with ``targets_csv``).
         targets_csv: a CSV of ``packet_id`` (or ``path``) and ``target_level``.
         ladder: a Ladder, a ladder YAML path, or None for the default ladder.
@@ -307,6 +324,8 @@ async def run_batch(
         redact: mask personal data before it leaves the machine; None decides as the live
             extractor does (on for any endpoint that is not local).
         dry_run: only scan and estimate (``--dry-run``): no call, nothing written.
+        timeout_s: seconds one request may take (None: ``$PACKET_EVAL_TIMEOUT``, else 120).
+        mode: ``tools`` or ``json`` (the answer schema as response_format); None: tools.
 
     Returns:
         A BatchSummary; its ``exit_code`` is non-zero if any packet failed or the run stopped.
@@ -321,7 +340,8 @@ async def run_batch(
                  target_level=target_level, targets_csv=targets_csv, ladder=ladder,
                  use_cache=use_cache, max_cost_usd=max_cost_usd, labels_path=labels_path,
                  calibrator=calibrator, progress=progress, batch_api=batch_api, retry=retry,
-                 store=store, poll_interval_s=poll_interval_s, console=console, redact=redact)
+                 store=store, poll_interval_s=poll_interval_s, console=console, redact=redact,
+                 timeout_s=timeout_s, mode=mode)
     c = check_options(paths, out_dir, s)
     s = replace(s, target_level=c.target_level)
     if dry_run:

@@ -76,5 +76,6 @@ TimeoutOpt = Annotated[float | None, typer.Option(
     "else 120). A CPU-only local server may need minutes.")]
 ModeOpt = Annotated[str | None, typer.Option(
     "--mode", help="How the answer schema is sent: 'tools' (function calling) or 'json' "
-    "(response_format with the JSON schema, which llama.cpp turns into a grammar). "
+    "(response_format with the JSON schema; llama.cpp's json_object form for a --base-url "
+    "server). "
     "Default: tools.")]

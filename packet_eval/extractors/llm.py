@@ -205,7 +205,8 @@ async def _instructor_call(x: _Extraction, chunk: Chunk, messages: list[dict[str
     client.on("completion:response", on_response)
     client.on("completion:error", on_error)
     request: dict[str, Any] = {"model": x.spec.name, "messages": messages,
-                               "max_tokens": max_tokens, **x.wire.sampling(x.opts.temperature)}
+                               "max_tokens": max_tokens, **x.wire.sampling(x.opts.temperature),
+                               **_json_object_schema(x)}
     token = GROUNDING.set(ctx)  # never instructor's context=: that would template the packet
     heartbeat = asyncio.create_task(_heartbeat(x.opts, started))
     try:
@@ -216,6 +217,21 @@ async def _instructor_call(x: _Extraction, chunk: Chunk, messages: list[dict[str
         GROUNDING.reset(token)
     x.tally.add_answer(answer, ctx.attempt)
     return answer
+
+
+def _json_object_schema(x: _Extraction) -> dict[str, Any]:
+    """For ``--mode json`` on a self-hosted server: the schema in llama.cpp's own form.
+
+    llama-cpp-python's server takes only ``{"type": "json_object", "schema": ...}`` (and
+    turns it into a grammar); the standard ``json_schema`` form instructor sends is refused.
+    llama.cpp's C++ server takes both. The agent bridge (model "inspect") needs the standard
+    form to pass the schema on, so it keeps it.
+    """
+    if x.opts.mode != "json" or x.spec.provider not in ("compatible", "ollama") \
+            or x.spec.name == "inspect":
+        return {}
+    schema = ExtractionAnswer.model_json_schema()
+    return {"extra_body": {"response_format": {"type": "json_object", "schema": schema}}}
 
 
 async def _heartbeat(opts: LLMOptions, started: list[float]) -> None:

@@ -1,0 +1,191 @@
+"""What a real local server (llama.cpp) showed, reproduced on the scripted fake server.
+
+Every answer here is scripted test data served by ``tests.fakes.llm_server``; none is a
+model's output. ``tests/test_real_model.py`` checks the same points against the real server.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from packet_eval.api import assess_async
+from packet_eval.errors import ConfigError, ProviderError
+from packet_eval.extractors.llm_schema import ExtractionAnswer
+from packet_eval.extractors.request import LLMOptions, default_timeout_s
+from packet_eval.ladder import load_ladder
+from packet_eval.packet import load_packet
+from packet_eval.providers import RetryPolicy
+from tests.fakes.llm_server import FakeLLMServer, reply, status
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "packet_eval" / "examples" / "sample-packet.md"
+LADDER = load_ladder()
+FAST = RetryPolicy(max_attempts=3, base_s=0.01, cap_s=0.05)
+Q_EVAL = ("In Q2 I built the failure-mode taxonomy and eval harness that every change to the "
+          "assistant now runs against.")
+ORDER = ["dimension", "reasoning", "evidence", "level"]
+
+
+@pytest.fixture(autouse=True)
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy")
+    monkeypatch.delenv("PACKET_EVAL_TIMEOUT", raising=False)
+
+
+@pytest.fixture
+def srv():
+    with FakeLLMServer() as server:
+        yield server
+
+
+def answer(evidence: dict[str, list[dict[str, Any]]], levels: dict[str, str]) -> dict[str, Any]:
+    return {"dimensions": [{"dimension": d, "reasoning": "scripted",
+                            "evidence": evidence.get(d, []), "level": levels.get(d, "none")}
+                           for d in LADDER.dimension_ids], "flags": []}
+
+
+def ev(quote: str, level: str) -> dict[str, Any]:
+    return {"quote": quote, "rationale": "scripted", "level": level, "strength": "weak",
+            "attribution": "individual"}
+
+
+async def run(srv: FakeLLMServer, **kw: Any):
+    kw.setdefault("retry", FAST)
+    return await assess_async(load_packet(SAMPLE), model="openai/test-model",
+                              base_url=srv.openai_base_url, use_cache=False, **kw)
+
+
+def dimension_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    return schema["properties"]["dimensions"]["items"]
+
+
+def test_answer_schema_is_self_contained_with_every_field_required_in_order():
+    schema = ExtractionAnswer.model_json_schema()
+    text = json.dumps(schema)
+    assert "$ref" not in text and "$defs" not in text
+    dim = dimension_schema(schema)
+    assert list(dim["properties"]) == ORDER and dim["required"] == ORDER
+    assert schema["required"] == ["dimensions", "flags"]
+    quote = dim["properties"]["evidence"]["items"]
+    assert quote["required"] == ["quote", "rationale", "level", "strength", "attribution"]
+
+
+async def test_the_schema_sent_in_tools_mode_is_the_inlined_one(srv):
+    srv.script([reply(answer({}, {}))])
+    await run(srv)
+    params = srv.model_requests[0].json["tools"][0]["function"]["parameters"]
+    assert "$defs" not in json.dumps(params)
+    assert dimension_schema(params)["required"] == ORDER
+
+
+async def test_json_mode_on_a_self_hosted_server_sends_the_schema_as_json_object(srv):
+    srv.script([reply(answer({}, {}))])
+    with FakeLLMServer() as local:
+        local.script([reply(answer({}, {}))])
+        await assess_async(load_packet(SAMPLE), model="smollm2", base_url=local.openai_base_url,
+                           use_cache=False, retry=FAST, mode="json")
+        fmt = local.model_requests[0].json["response_format"]
+    assert fmt["type"] == "json_object"
+    assert dimension_schema(fmt["schema"])["required"] == ORDER
+    await run(srv, mode="json")  # OpenAI itself: the standard json_schema form
+    assert srv.model_requests[0].json["response_format"]["type"] == "json_schema"
+
+
+async def test_a_quote_the_model_rated_none_is_never_shown(srv):
+    # Verbatim, so it grounds; but the model itself says it shows no level.
+    srv.script([reply(answer({"eval_design": [ev(Q_EVAL, "none")]}, {"eval_design": "none"}))])
+    a = await run(srv)
+    assert a.dimensions["eval_design"].evidence == []
+    assert all(e.level != "none" for f in a.dimensions.values() for e in f.evidence)
+
+
+async def test_a_prompt_over_the_server_context_is_one_line_naming_both_sizes(srv):
+    # The error llama-cpp-python's server sends when the prompt does not fit.
+    body = {"error": {"message": "This model's maximum context length is 8192 tokens, however "
+                      "you requested 9105 tokens (9105 in your messages, 0 in the completion). "
+                      "Please reduce the length of the messages or completion.",
+                      "type": "invalid_request_error", "code": "context_length_exceeded"}}
+    srv.script([status(400, body)])
+    with pytest.raises(ProviderError) as exc:
+        await run(srv)
+    msg = str(exc.value)
+    assert "\n" not in msg and "9105 tokens" in msg and "8192 tokens" in msg
+    assert len(srv.model_requests) == 1
+
+
+def test_timeout_comes_from_the_environment_and_is_checked(monkeypatch):
+    assert default_timeout_s() == 120.0
+    monkeypatch.setenv("PACKET_EVAL_TIMEOUT", "600")
+    assert LLMOptions().timeout_s == 600.0
+    assert LLMOptions(timeout_s=5).timeout_s == 5.0  # the flag wins over the variable
+    monkeypatch.setenv("PACKET_EVAL_TIMEOUT", "soon")
+    with pytest.raises(ConfigError, match="PACKET_EVAL_TIMEOUT"):
+        LLMOptions()
+    with pytest.raises(ConfigError, match="--mode"):
+        LLMOptions(timeout_s=5, mode="grammar")
+
+
+async def test_a_long_call_reports_progress(srv):
+    from tests.fakes.llm_server import delay
+
+    srv.script([delay(0.6, reply(answer({}, {})))])
+    waits: list[float] = []
+    await run(srv, on_wait=waits.append, progress_every_s=0.2)
+    assert waits and all(b > a for a, b in zip(waits, waits[1:], strict=False))
+
+
+async def test_the_batch_summary_counts_a_failed_packets_calls_as_the_log_does(srv, tmp_path):
+    from packet_eval import run_batch
+    from packet_eval.store import Store
+
+    cycle = tmp_path / "cycle"
+    cycle.mkdir()
+    shutil.copy(SAMPLE, cycle / "a.md")
+    # Two transient 500s, then a 400: three calls logged, and the packet fails.
+    srv.script([status(500, "overloaded 0"), status(500, "overloaded 1")] + [status(400)] * 5)
+    s = await run_batch([cycle], tmp_path / "run", model="openai/test-model",
+                        base_url=srv.openai_base_url, use_cache=False, retry=FAST,
+                        progress=False, concurrency=1)
+    logged = Store().count_calls()
+    assert len(s.failed) == 1 and logged == 3
+    assert s.calls == logged
+
+
+def test_server_slots_read_from_llama_cpp_props(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from packet_eval.providers.slots import server_slots
+
+    routes = {"/props": {"total_slots": 3}}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            body = json.dumps(routes.get(self.path, {})).encode()
+            self.send_response(200 if self.path in routes else 404)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        assert server_slots(url) == 3
+        routes.clear()
+        routes["/openapi.json"] = {"info": {"title": "🦙 llama.cpp Python API"}}
+        assert server_slots(url) == 1
+        routes.clear()
+        assert server_slots(url) is None  # a server that does not tell: --concurrency rules
+    finally:
+        server.shutdown()
+        server.server_close()
