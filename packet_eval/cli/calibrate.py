@@ -31,10 +31,10 @@ def _writable(path: Path) -> None:
 
 def calibrate(
     labels: Annotated[Path, typer.Argument(help="The committee's labels (JSONL, the golden labels format).")],
-    out_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write the fitted ladder YAML.")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", metavar="FITTED.yaml", help="Where to write the fitted ladder YAML.")],
     ladder: LadderOpt = None,
-    folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds (by packet).")] = 5,
-    n_boot: Annotated[int, typer.Option("--n-boot", min=1, help="Bootstrap replicates for the 95% intervals.")] = 1000,
+    folds: Annotated[int, typer.Option("--folds", min=2, metavar="N", help="Cross-validation folds (by packet).")] = 5,
+    n_boot: Annotated[int, typer.Option("--n-boot", min=1, metavar="N", help="Bootstrap replicates for the 95% intervals.")] = 1000,
 ) -> None:
     """Fit the overall-level thresholds to the labels; compare shipped and fitted, cross-validated."""
     from rich.table import Table

@@ -20,9 +20,9 @@ from packet_eval.cli.options import HostOpt, LadderOpt, PortOpt
 def label(
     packets_dir: Annotated[Path, typer.Argument(
         help="Folder of packets (or a dataset folder with packets/).")],
-    calibrator: Annotated[str, typer.Option("--calibrator", help="Your name, as saved in each label.")],
+    calibrator: Annotated[str, typer.Option("--calibrator", metavar="NAME", help="Your name, as saved in each label.")],
     out: Annotated[Path, typer.Option(
-        "--out", "-o", help="Labels JSONL to write; labelling resumes from it.")],
+        "--out", "-o", metavar="LABELS.jsonl", help="Labels JSONL to write; labelling resumes from it.")],
     ladder: LadderOpt = None,
     blind: Annotated[bool, typer.Option(
         "--blind", help="Hide other calibrators' labels in --out.")] = False,

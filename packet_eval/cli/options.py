@@ -72,10 +72,10 @@ VerboseOpt = Annotated[bool, typer.Option(
     "--verbose", "-v", help="Print packet-eval's debug log to stderr (what was loaded, "
     "extracted, sent and retried).")]
 TimeoutOpt = Annotated[float | None, typer.Option(
-    "--timeout", help="Seconds one model request may take (default: $PACKET_EVAL_TIMEOUT, "
+    "--timeout", metavar="SECONDS", help="Seconds one model request may take (default: $PACKET_EVAL_TIMEOUT, "
     "else 120). A CPU-only local server may need minutes.")]
 ModeOpt = Annotated[str | None, typer.Option(
-    "--mode", help="How the answer schema is sent: 'tools' (function calling) or 'json' "
+    "--mode", metavar="tools|json", help="How the answer schema is sent: 'tools' (function calling) or 'json' "
     "(response_format with the JSON schema; llama.cpp's json_object form for a --base-url "
     "server). "
     "Default: tools.")]
