@@ -18,7 +18,7 @@ from rich.console import Console
 from packet_eval.api import BASELINE, check_target_level, resolve_model
 from packet_eval.batch.jobs import expand_paths, read_targets
 from packet_eval.batch.outdir import OutDir
-from packet_eval.errors import ConfigError, DatasetError, PacketError
+from packet_eval.errors import ConfigError, PacketError
 from packet_eval.extractors.request import check_mode, check_timeout
 from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.packet import SUPPORTED_SUFFIXES
@@ -77,9 +77,7 @@ def _parse_labels(labels_path: str | Path | None, ladder: Ladder,
     from packet_eval.dataset import parse_labels
 
     parsed = parse_labels(labels_path, ladder)
-    if parsed.problems:
-        more = f" (+{len(parsed.problems) - 1} more)" if len(parsed.problems) > 1 else ""
-        raise DatasetError(f"{parsed.problems[0]}{more}")
+    parsed.valid_labels()
     if calibrator is not None:
         from packet_eval.report.calibration import pick_labels
 

@@ -24,7 +24,6 @@ def agreement(
     """Agreement of assessments with the committee's labels, and the disagreements to discuss."""
     from packet_eval import (
         ConfigError,
-        DatasetError,
         compare,
         load_ladder,
         parse_labels,
@@ -36,9 +35,7 @@ def agreement(
 
     lad = load_ladder(ladder)
     parsed = parse_labels(labels, lad)
-    if parsed.problems:
-        more = f" (+{len(parsed.problems) - 1} more)" if len(parsed.problems) > 1 else ""
-        raise DatasetError(f"{parsed.problems[0]}{more}")
+    parsed.valid_labels()
     found, notes = read_assessments(assessments)
     labelled = {lb.packet_id for lb in parsed.labels}
     # Only labelled packets need their text (for evidence overlap): skip reading the rest.

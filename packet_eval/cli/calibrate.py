@@ -51,9 +51,7 @@ def calibrate(
 
     lad = load_ladder(ladder)
     parsed = parse_labels(labels, lad)
-    if parsed.problems:
-        more = f" (+{len(parsed.problems) - 1} more)" if len(parsed.problems) > 1 else ""
-        raise DatasetError(f"{parsed.problems[0]}{more}")
+    parsed.valid_labels()
     _writable(out_path)
     try:
         fit = fit_rule(parsed.labels, lad, folds=folds, n_boot=n_boot)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packet_eval.errors import DatasetError
 from packet_eval.ladder import NONE, Ladder
 
 FOREIGN = "another ladder: "
@@ -51,6 +52,13 @@ class Problem:
 class ParsedLabels:
     labels: list[Label] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+
+    def valid_labels(self) -> list[Label]:
+        """The labels; DatasetError naming the first problem (and how many more) if any."""
+        if self.problems:
+            more = f" (+{len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+            raise DatasetError(f"{self.problems[0]}{more}")
+        return self.labels
 
 
 def _check_record(obj: Any, ladder: Ladder) -> list[str]:

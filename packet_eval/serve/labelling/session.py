@@ -215,10 +215,7 @@ def _check_existing(out: Path, ladder: Ladder) -> None:
             raise DatasetError(f"line {n}: these labels are for another ladder (dimensions "
                                f"{', '.join(sorted(dims))}; ladder {ladder.id!r} has "
                                f"{', '.join(ladder.dimension_ids)}); use its --ladder", out)
-    problems = parse_labels(out, ladder).problems
-    if problems:
-        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise DatasetError(f"{problems[0]}{more}")
+    parse_labels(out, ladder).valid_labels()
 
 
 def open_session(packets_dir: str | Path, calibrator: str, out: str | Path, ladder: Ladder,
