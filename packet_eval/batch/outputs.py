@@ -106,6 +106,22 @@ def _empty_row(job: Job, ladder: Ladder, status: str, error: str | None) -> dict
     return row
 
 
+def prepare() -> None:
+    """Import and compile what ``write_outputs`` needs (pandas, pyarrow, the report templates).
+
+    About a second of CPU that would otherwise all come after the last packet; a live
+    run calls this in a thread while its workers wait on the provider.
+    """
+    import pandas  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    from packet_eval.render.html import environment
+    from packet_eval.report import committee  # noqa: F401
+
+    for name in ("report_committee.html.j2", "report_drilldown.html.j2"):
+        environment().get_template(name)
+
+
 def _frame(rows: SummaryRows, ladder: Ladder) -> Any:
     import pandas as pd
 

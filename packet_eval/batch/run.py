@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from packet_eval.api import assess_async
 from packet_eval.batch.budget import Budget
 from packet_eval.batch.jobs import Job
 from packet_eval.batch.outdir import DurableAppender, LoadedResults, OutDir, ResultRef, RunKey
+from packet_eval.batch.outputs import prepare as prepare_outputs
 from packet_eval.batch.progress import ProgressBar, tokens
 from packet_eval.batch.summary import BatchSummary, Failure
 from packet_eval.errors import PacketEvalError
@@ -59,6 +61,7 @@ class BatchRun:
         self.prior_failures = {k: int(v.get("failures", 1)) for k, v in out.load_errors().items()}
         self.stop_reason: str | None = None
         self.tasks: list[asyncio.Task[None]] = []
+        self.preparing: threading.Thread | None = None  # see prepare_outputs_while_waiting
 
     # ------------------------------------------------------------------ bookkeeping
     def stats(self) -> str:
@@ -101,6 +104,8 @@ class BatchRun:
         self.budget.settle(reserved, 0.0 if job.cached else job.est_cost_usd, u.cost_usd)
         logger.debug("delivered %s: level %s, %d call(s), $%.6f%s", job.packet_id, a.level,
                      u.calls, u.cost_usd, " (cached)" if u.cached else "")
+        if u.calls:
+            self.prepare_outputs_while_waiting()
         self.progress.update(self.stats(), advance=1)
 
     async def fail(self, job: Job, message: str, error_type: str, stage: str,
@@ -119,6 +124,18 @@ class BatchRun:
         self.budget.settle(reserved, 0.0, cost)
         logger.debug("failed %s at %s: %s: %s", job.packet_id, stage, error_type, message)
         self.progress.update(self.stats(), advance=1)
+
+    def prepare_outputs_while_waiting(self) -> None:
+        """Once live answers arrive, import the outputs' libraries in a thread.
+
+        The workers then mostly wait on the provider, so this second of CPU fits in the
+        gaps instead of coming after the last packet. Started after the first answer, not
+        before, so it does not slow the first requests; ``finish`` joins it.
+        """
+        if self.preparing is None:
+            self.preparing = threading.Thread(target=prepare_outputs, name="prepare-outputs",
+                                              daemon=True)
+            self.preparing.start()
 
     # ------------------------------------------------------------------ live path
     async def load(self, job: Job) -> Packet:

@@ -206,6 +206,8 @@ def finish(run: BatchRun, c: Checked, s: Settings, p: Plan, t0: float) -> None:
     summary.cost_usd = round(summary.cost_usd, 6)
     if summary.input_tokens:
         summary.cache_read_share = round(summary.cache_read_tokens / summary.input_tokens, 4)
+    if run.preparing is not None:
+        run.preparing.join()  # its imports are the ones write_outputs needs
     write_outputs(c.out, p.jobs, run.loaded, c.ladder, summary, labels=c.labels,
                   calibrator=s.calibrator)
     logger.debug("finished %s: %d done, %d failed, %d not run", c.out.path, summary.done,

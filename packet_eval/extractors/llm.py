@@ -12,6 +12,7 @@ separately in ``usage``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -210,13 +211,26 @@ async def _instructor_call(x: _Extraction, chunk: Chunk, messages: list[dict[str
     token = GROUNDING.set(ctx)  # never instructor's context=: that would template the packet
     heartbeat = asyncio.create_task(_heartbeat(x.opts, started))
     try:
-        answer = await client.create(response_model=ExtractionAnswer,
+        answer = await client.create(response_model=response_model(),
                                      max_retries=x.opts.max_reasks, **request)
     finally:
         heartbeat.cancel()
         GROUNDING.reset(token)
     x.tally.add_answer(answer, ctx.attempt)
     return answer
+
+
+@functools.cache
+def response_model() -> type[ExtractionAnswer]:
+    """ExtractionAnswer wrapped once as instructor's ResponseSchema.
+
+    Given a plain model, instructor wraps it in a new class on every call, so its
+    schema cache never hits: each call rebuilt the class and its JSON schema (~4 ms of
+    CPU). The wrapper is the same subclass instructor makes, made once per process.
+    """
+    from instructor import response_schema  # the SDK is loaded by now: a call is being made
+
+    return response_schema(ExtractionAnswer)
 
 
 def _json_object_schema(x: _Extraction) -> dict[str, Any]:
