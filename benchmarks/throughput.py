@@ -275,6 +275,7 @@ def committee(n: int, latency_ms: float, conc: int, profile: bool) -> dict[str, 
         }
         if profile:
             out["profile_top"] = profile_cached(paths, tmp)
+            out["profile_live_top"] = profile_live(paths, tmp, latency_ms, conc)
         assert lines == [n, n] and cached_calls == 0 and rows == live_calls, out
         return out
 
@@ -297,6 +298,28 @@ def profile_cached(paths: list[Path], tmp: Path, top: int = 18) -> list[str]:
     prof = cProfile.Profile()
     prof.enable()
     timed_run(paths, tmp / "cached-profiled", server.url, 8)
+    prof.disable()
+    server.stop()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
+    return [ln for ln in buf.getvalue().splitlines() if ln.strip()][-top - 1:]
+
+
+def profile_live(paths: list[Path], tmp: Path, latency_ms: float, conc: int, top: int = 22
+                 ) -> list[str]:
+    """cProfile of a live run in this process (new home: nothing cached), by own time.
+
+    The server is its own process, as in the timed runs, so its CPU is not in here.
+    """
+    import cProfile
+    import io
+    import pstats
+
+    os.environ["PACKET_EVAL_HOME"] = str(tmp / "home-profiled-live")
+    server = Server(latency_ms, conc)
+    prof = cProfile.Profile()
+    prof.enable()
+    timed_run(paths, tmp / "live-profiled", server.url, conc)
     prof.disable()
     server.stop()
     buf = io.StringIO()

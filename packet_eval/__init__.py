@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from packet_eval.evaluation.gate import gate_markdown, run_gate
     from packet_eval.evaluation.gate import read_summary as read_log_summary
     from packet_eval.evaluation.gate import update_baseline as update_gate_baseline
+    from packet_eval.evaluation.probe_summary import probe_summary_markdown, read_probe_summary
     from packet_eval.ladder import parse_ladder
     from packet_eval.render import render_html, render_markdown, render_text
     from packet_eval.report.agreement_text import render_markdown as render_agreement_markdown
@@ -75,6 +76,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "read_log_summary": ("packet_eval.evaluation.gate", "read_summary"),
     "run_gate": ("packet_eval.evaluation.gate", "run_gate"),
     "update_gate_baseline": ("packet_eval.evaluation.gate", "update_baseline"),
+    **{n: ("packet_eval.evaluation.probe_summary", n)
+       for n in ("probe_summary_markdown", "read_probe_summary")},
     "parse_labels": ("packet_eval.dataset", "parse_labels"),
     **{n: ("packet_eval.render", n) for n in ("render_html", "render_markdown", "render_text")},
     "render_agreement_markdown": ("packet_eval.report.agreement_text", "render_markdown"),
@@ -132,9 +135,11 @@ __all__ = [
     "packet_from_text",
     "parse_ladder",
     "parse_labels",
+    "probe_summary_markdown",
     "read_assessments",
     "read_log_summary",
     "read_packet",
+    "read_probe_summary",
     "render_agreement_markdown",
     "render_agreement_text",
     "render_diff_text",

@@ -32,7 +32,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=True, rich_markup_mode=No
                   help="Grounded evidence from AI-engineering promotion packets.")
 ladder_app = typer.Typer(no_args_is_help=True, help="Inspect ladders.")
 dataset_app = typer.Typer(no_args_is_help=True, help="Validate and describe golden datasets.")
-eval_app = typer.Typer(no_args_is_help=True, help="Gate and compare inspect eval logs.")
+eval_app = typer.Typer(no_args_is_help=True, help="Gate, compare and summarise inspect eval logs (probes by name).")
 
 COMMANDS: tuple[tuple[typer.Typer, str, Callable[..., Any]], ...] = (
     (app, "preview", preview.preview),
@@ -44,6 +44,7 @@ COMMANDS: tuple[tuple[typer.Typer, str, Callable[..., Any]], ...] = (
     (app, "agreement", agreement.agreement),
     (eval_app, "gate", evals.gate),
     (eval_app, "compare", evals.compare),
+    (eval_app, "probes", evals.probes),
     (app, "serve", serve.serve),
     (app, "calibrate", calibrate.calibrate),
     (app, "label", label_cmd.label),

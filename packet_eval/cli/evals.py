@@ -16,11 +16,22 @@ def gate(
     baseline: Annotated[Path | None, typer.Option(metavar="JSON", help="Committed figures to check regressions against.")] = Path("evals/baseline.json"),
     update_baseline: Annotated[bool, typer.Option("--update-baseline", help="Record this log's gated metrics as the new baseline (after it passes).")] = False,
 ) -> None:
-    """Fail (exit 1) if the eval errored, a metric is below its threshold, or it regressed."""
-    from packet_eval import gate_markdown, run_gate, update_gate_baseline
+    """Fail (exit 1) if the eval errored, a metric is below its threshold, or it regressed.
+
+    On a probes log it also prints the probe summary (see ``eval probes``).
+    """
+    from packet_eval import (
+        gate_markdown,
+        probe_summary_markdown,
+        read_probe_summary,
+        run_gate,
+        update_gate_baseline,
+    )
 
     result = run_gate(log, thresholds, baseline)
     text = gate_markdown(result)
+    if result.summary.extractor.startswith("probes-") and result.summary.status == "success":
+        text += "\n" + probe_summary_markdown(read_probe_summary(log))
     sys.stdout.write(text)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
@@ -42,3 +53,12 @@ def compare(
     from packet_eval import compare_logs_markdown, read_log_summary
 
     sys.stdout.write(compare_logs_markdown(read_log_summary(log_a), read_log_summary(log_b)))
+
+
+def probes(
+    log: Annotated[Path, typer.Argument(metavar="LOG", help="A log of `inspect eval packet_eval/probes`.")],
+) -> None:
+    """Each probe by name: its invariance, changes up/down, and which packets changed."""
+    from packet_eval import probe_summary_markdown, read_probe_summary
+
+    sys.stdout.write(probe_summary_markdown(read_probe_summary(log)))
