@@ -538,3 +538,27 @@ def test_cli_entry_point_serves_until_sigterm():
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert json.loads(err.strip().splitlines()[-1])["calls"] == 1
+
+
+def test_the_openai_prompt_cache_model_reports_the_longest_shared_prefix_in_whole_steps():
+    """Against the definition written out: the longest common prefix with any earlier
+    request, in whole 128-token steps (4 characters a token), nothing under 1,024 tokens.
+    The prefix is the request's strings in order, so here "user" and then the content."""
+    import os
+    import random
+
+    from tests.fakes.llm_server import PromptCache
+
+    rng = random.Random(7)
+    base = "".join(rng.choice("abcdefgh ") for _ in range(9000))
+    cache, seen = PromptCache(), []
+    for i in range(60):
+        cut = rng.randrange(0, len(base))
+        text = base[:cut] + "".join(rng.choice("xyz") for _ in range(rng.randrange(0, 3000)))
+        req = {"messages": [{"role": "user", "content": text}]}
+        common = max((len(os.path.commonprefix(["user" + text, p])) for p in seen), default=0)
+        tokens = common // 4 // 128 * 128
+        expected = tokens if tokens >= PromptCache.MIN_TOKENS else 0
+        assert cache.openai(req) == expected, (i, cut, common)
+        seen.append("user" + text)
+    assert cache.openai({"messages": [{"role": "user", "content": base}]}) >= 2048

@@ -1,0 +1,46 @@
+"""Work the live extractor does once, not per call (the committee bar, issue 16).
+
+Given a plain pydantic model, instructor wraps it in a new ResponseSchema subclass on every
+call, so its cached tool schema is never reused and each call rebuilt the class and its
+JSON schema. The extractor passes one wrapper made once per process instead; the requests
+it sends are unchanged.
+"""
+
+from __future__ import annotations
+
+import instructor.v2.core.function_calls as function_calls
+from instructor import ResponseSchema
+
+from packet_eval.api import assess_async
+from packet_eval.extractors.llm import response_model
+from packet_eval.extractors.llm_schema import ExtractionAnswer
+from packet_eval.packet import packet_from_text
+from tests.fakes.llm_server import FakeLLMServer
+
+TEXT = ("I built the eval harness that gates every release of the assistant, and I chose its "
+        "failure taxonomy after reading two hundred transcripts myself.")
+
+
+async def test_three_extractions_wrap_the_answer_model_at_most_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy")
+    wrapped: list[type] = []
+    original = function_calls.response_schema
+
+    def counting(cls):
+        wrapped.append(cls)
+        return original(cls)
+
+    monkeypatch.setattr(function_calls, "response_schema", counting)
+    with FakeLLMServer() as srv:
+        for i in range(3):
+            packet = packet_from_text(f"{TEXT} Packet {i}.", f"p{i}", f"p{i}.md", "md")
+            await assess_async(packet, model="openai/test-model", base_url=srv.openai_base_url,
+                               use_cache=False)
+        tools = [r.json["tools"] for r in srv.model_requests]
+    assert len(tools) == 3 and tools[0] == tools[1] == tools[2]
+    assert tools[0][0]["function"]["name"] == "ExtractionAnswer"
+    assert len(wrapped) <= 1, f"the answer model was wrapped {len(wrapped)} times"
+    model = response_model()
+    assert model is response_model() and issubclass(model, ExtractionAnswer)
+    assert issubclass(model, ResponseSchema)  # so instructor does not wrap it again
