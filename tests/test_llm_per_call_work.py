@@ -44,3 +44,29 @@ async def test_three_extractions_wrap_the_answer_model_at_most_once(tmp_path, mo
     model = response_model()
     assert model is response_model() and issubclass(model, ExtractionAnswer)
     assert issubclass(model, ResponseSchema)  # so instructor does not wrap it again
+
+
+async def test_a_live_run_prepares_its_outputs_once_while_calls_wait_and_a_cached_rerun_never(
+        tmp_path, monkeypatch):
+    import packet_eval.batch.run as batch_run
+    from packet_eval.batch import run_batch
+
+    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy")
+    started: list[str] = []
+    monkeypatch.setattr(batch_run, "prepare_outputs", lambda: started.append("prepared"))
+    folder = tmp_path / "packets"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"p{i}.md").write_text(f"{TEXT} Packet {i}.\n", encoding="utf-8")
+    paths = sorted(folder.iterdir())
+    with FakeLLMServer() as srv:
+        live = await run_batch(paths, tmp_path / "live", model="openai/test-model",
+                               base_url=srv.openai_base_url, concurrency=2, progress=False)
+        assert live.done == 3 and live.calls == 3 and started == ["prepared"]
+        cached = await run_batch(paths, tmp_path / "cached", model="openai/test-model",
+                                 base_url=srv.openai_base_url, concurrency=2, progress=False)
+    assert cached.cached == 3 and cached.calls == 0 and started == ["prepared"]
+    for out in ("live", "cached"):  # the outputs are written either way, once
+        assert (tmp_path / out / "report.html").exists()
+        assert (tmp_path / out / "assessments.jsonl").read_text().count("\n") == 3

@@ -38,6 +38,14 @@ logger = logging.getLogger(__name__)
 FAST_SUFFIXES = (".md", ".markdown", ".txt")  # microseconds to read: a thread hop costs more
 
 
+def _prepare_quietly() -> None:
+    # Only a head start: if an import fails here, write_outputs meets it and reports it.
+    try:
+        prepare_outputs()
+    except Exception:  # noqa: BLE001
+        logger.debug("preparing the outputs failed; write_outputs will retry", exc_info=True)
+
+
 class BatchRun:
     """The state of one ``run_batch`` call; see ``runner`` for the flow."""
 
@@ -133,7 +141,7 @@ class BatchRun:
         before, so it does not slow the first requests; ``finish`` joins it.
         """
         if self.preparing is None:
-            self.preparing = threading.Thread(target=prepare_outputs, name="prepare-outputs",
+            self.preparing = threading.Thread(target=_prepare_quietly, name="prepare-outputs",
                                               daemon=True)
             self.preparing.start()
 
