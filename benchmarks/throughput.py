@@ -21,6 +21,11 @@ algorithm and delayed ACKs adds ~40 ms to every call; no real provider does that
 so the benchmark starts it with TCP_NODELAY (``server_tcp_nodelay`` in the output).
 
 Run: uv run --frozen python benchmarks/throughput.py   (about two minutes)
+
+``--committee`` runs only issue 16's bar through the CLI (240 packets, 300 ms, cap 8): wall
+ratios, and the CPU time of each CLI process per packet and of the fake server per call,
+with the load average, because wall time on a shared machine moves with other jobs' load.
+``--profile`` adds cProfile tops of a live run and a cached rerun (in this process).
 """
 
 from __future__ import annotations
