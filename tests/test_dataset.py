@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from typer.testing import CliRunner
 from packet_eval.cli import app
 from packet_eval.dataset import check_dataset, dataset_stats, load_dataset
 from packet_eval.ladder import load_ladder
+from tests.labels import make_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "datasets" / "golden"
@@ -22,14 +22,10 @@ IDS = ["pkt-017", "pkt-017.clean", "pkt-002", "pkt-007"]
 @pytest.fixture
 def mini(tmp_path) -> Path:
     """A valid four-packet copy of the golden layout, including one injection twin pair."""
-    root = tmp_path / "mini"
-    (root / "packets").mkdir(parents=True)
-    for pid in IDS:
-        shutil.copy(GOLDEN / "packets" / f"{pid}.md", root / "packets" / f"{pid}.md")
+    root = make_dataset(tmp_path / "mini", tuple(IDS), dev=2)
     lines = [x for x in (GOLDEN / "labels.jsonl").read_text(encoding="utf-8").splitlines()
              if json.loads(x)["packet_id"] in IDS and json.loads(x)["calibrator"] == "maintainer-a"]
     (root / "labels.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (root / "splits.json").write_text(json.dumps({"dev": IDS[:2], "test": IDS[2:]}))
     assert check_dataset(root, LADDER) == []
     return root
 

@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from enum import StrEnum
 from pathlib import Path
 
@@ -59,11 +59,7 @@ class Finding(BaseModel):
 
 USER_MSG = [{"role": "user", "content": "Packet text: 'Shipped the eval harness in Q3.'"}]
 
-
-@pytest.fixture
-def srv() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as server:
-        yield server
+# `srv`, the fake server with its default answers, is a fixture of tests/conftest.py.
 
 
 @pytest.fixture

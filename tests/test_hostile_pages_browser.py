@@ -19,16 +19,17 @@ from packet_eval import assess, render_html
 from packet_eval.batch import run_batch
 from packet_eval.ladder import load_ladder
 from packet_eval.packet import load_packet
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, join_highlights_js, skip_without_chromium
-from tests.test_serve_browser import dev_packet, server  # noqa: F401  (server is a fixture)
+from tests.browser import GOLDEN, chromium, dev_packet, join_highlights_js, skip_without_chromium
 
 pytestmark = pytest.mark.browser
 
 HOSTILE = "<!--<script>"
 CLOSE = "</script>"
-ROOT = Path(__file__).resolve().parent.parent
 
 skip_without_chromium()
+
+# `server` and `page` (whose ``errors`` are the page's script errors) are fixtures of
+# tests/conftest.py.
 
 # Every <script> outside templates, plus those inside each template's content.
 COUNT_SCRIPTS = """() => document.scripts.length + Array.from(document.querySelectorAll('template'))
@@ -55,7 +56,7 @@ def hostile(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def report(hostile, tmp_path_factory) -> Path:
-    others = sorted(p for p in (ROOT / "datasets" / "golden" / "packets").glob("*.md")
+    others = sorted(p for p in (GOLDEN / "packets").glob("*.md")
                     if ".clean" not in p.name and p != hostile["src"])[:2]
     out = tmp_path_factory.mktemp("report") / "run"
     s = asyncio.run(run_batch([hostile["path"], *others], out, model="baseline", progress=False))
@@ -65,23 +66,9 @@ def report(hostile, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(hostile, report):
-    # After every asyncio.run above: Playwright's sync API runs its own loop in this thread.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    # After every asyncio.run above: chromium() then runs Playwright's own loop in this thread.
+    with chromium() as b:
         yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    pg = context.new_page()
-    pg.errors = []
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    yield pg
-    context.close()
 
 
 def _check_result_view(page, scope: str, quotes: list[str]) -> None:
@@ -107,7 +94,7 @@ def test_preview_keeps_its_scripts_and_data(hostile, page, tmp_path):
     assert page.errors == []
 
 
-def test_serve_result_keeps_its_scripts_and_popups(server, hostile, page):  # noqa: F811
+def test_serve_result_keeps_its_scripts_and_popups(server, hostile, page):
     page.goto(server + "/")
     scripts_before = page.evaluate(COUNT_SCRIPTS)
     page.set_input_files("#file", str(hostile["path"]))

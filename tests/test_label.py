@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,32 +11,9 @@ from typer.testing import CliRunner
 from packet_eval import check_dataset, load_ladder
 from packet_eval.cli import app as cli
 from packet_eval.serve.labelling import LabelRejected, create_label_app, open_session
+from tests.labels import LADDER, first_sentence, label_first_sentence, make_dataset, submission
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = ROOT / "datasets" / "golden" / "packets"
-LADDER = load_ladder()
-
-
-def make_dataset(root: Path, ids: tuple[str, ...] = ("pkt-001", "pkt-002")) -> Path:
-    (root / "packets").mkdir(parents=True)
-    for pid in ids:
-        shutil.copy(GOLDEN / f"{pid}.md", root / "packets" / f"{pid}.md")
-    (root / "splits.json").write_text(json.dumps({"dev": list(ids[:1]), "test": list(ids[1:])}))
-    return root
-
-
-def first_sentence(text: str) -> tuple[int, int]:
-    """The first plain sentence of 40+ characters (not a heading), as (start, end)."""
-    m = re.search(r"(?m)(?:^|(?<=\. ))(?!#)[A-Z][^.!?\n#]{40,}[.!?]", text)
-    assert m, "no sentence found"
-    return m.start(), m.end()
-
-
-def submission(dim: str, spans: list[tuple[int, int]], level: str = "junior") -> dict:
-    dims = {d: {"level": "none", "evidence": []} for d in LADDER.dimension_ids}
-    dims[dim] = {"level": level, "evidence": [{"start": s, "end": e} for s, e in spans]}
-    rule = LADDER.overall_level({d: v["level"] for d, v in dims.items()})
-    return {"level": rule, "target_level": "senior", "flags": [], "notes": "n", "dimensions": dims}
 
 
 def test_saves_are_exact_spans_resume_and_pass_dataset_check(tmp_path):
@@ -69,9 +43,7 @@ def test_saves_are_exact_spans_resume_and_pass_dataset_check(tmp_path):
 def test_other_calibrators_lines_are_kept_and_hidden_by_blind(tmp_path):
     root = make_dataset(tmp_path / "ds")
     out = root / "labels.jsonl"
-    bob = open_session(root, "bob", out, LADDER)
-    start, end = first_sentence(bob.packet("pkt-001").text)
-    bob.save("pkt-001", submission(LADDER.dimension_ids[1], [(start, end)]))
+    bob, (start, end) = label_first_sentence(root, "bob")
     bob_line = out.read_text()
     alice = open_session(root, "alice", out, LADDER)
     assert [o["calibrator"] for o in alice.others("pkt-001")] == ["bob"]
@@ -173,9 +145,7 @@ def test_bad_input_is_one_line(tmp_path, case):
 def test_blind_page_carries_no_other_label(tmp_path):
     root = make_dataset(tmp_path / "ds")
     out = root / "labels.jsonl"
-    bob = open_session(root, "bob-the-other", out, LADDER)
-    start, end = first_sentence(bob.packet("pkt-001").text)
-    bob.save("pkt-001", submission(LADDER.dimension_ids[1], [(start, end)]))
+    label_first_sentence(root, "bob-the-other")
     pages = {}
     for blind in (False, True):
         s = open_session(root, "alice", out, LADDER, blind=blind)

@@ -13,25 +13,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from packet_eval import check_dataset, load_ladder, load_packet
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, skip_without_chromium
-from tests.test_label import first_sentence, make_dataset
+from tests.browser import LAUNCH, ROOT, ServedApp, chromium, new_page, shot, skip_without_chromium
+from tests.labels import first_sentence, make_dataset
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "artifacts" / "screenshots"
 README_IMG = ROOT / "docs" / "img" / "label-page.png"
-LAUNCH = "from packet_eval.cli import app; app()"
 LADDER = load_ladder()
 
 skip_without_chromium()
@@ -53,53 +50,25 @@ SELECT_JS = """([start, end]) => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@contextmanager
+def labelling(browser: Any, root: Path, calibrator: str, home: Path) -> Iterator[tuple[str, Any]]:
+    """``packet-eval label`` over ``root`` for ``calibrator``, and a page to drive it: (url, page)."""
+    def command(port: int, env: dict[str, str]) -> list[str]:
+        return [sys.executable, "-c", LAUNCH, "label", str(root / "packets"), "--calibrator",
+                calibrator, "--out", str(root / "labels.jsonl"), "--port", str(port)]
 
-
-class LabelServer:
-    def __init__(self, root: Path, calibrator: str, home: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = home / f"label-{calibrator}-{self.port}.log"
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "PACKET_EVAL_MODEL")}
-        env["PACKET_EVAL_HOME"] = str(home)
-        cmd = [sys.executable, "-c", LAUNCH, "label", str(root / "packets"), "--calibrator",
-               calibrator, "--out", str(root / "labels.jsonl"), "--port", str(self.port)]
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        while True:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"label exited {self.proc.returncode}: {self.log.read_text()}")
-            try:
-                with urllib.request.urlopen(self.url + "/", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        assert "Traceback" not in self.log.read_text(), self.log.read_text()
+    server = ServedApp(f"label-{calibrator}", command, home)
+    try:
+        with new_page(browser) as page:
+            yield server.url, page
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def label_one(page, pid: str, text: str, dim: str, level: str) -> str:
@@ -128,19 +97,14 @@ def test_label_select_save_resume_and_check(browser, tmp_path):
     root = make_dataset(tmp_path / "ds")
     dim = LADDER.dimension_ids[0]
     texts = {pid: load_packet(root / "packets" / f"{pid}.md").text for pid in ("pkt-001", "pkt-002")}
-    server = LabelServer(root, "alice", tmp_path)
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    try:
-        page.goto(server.url + "/")
+    with labelling(browser, root, "alice", tmp_path) as (url, page):
+        page.goto(url + "/")
         assert page.url.endswith("/packet/pkt-001")
         assert page.inner_text("#progress-text") == "0 of 2 labelled"
         quote = label_one(page, "pkt-001", texts["pkt-001"], dim, "junior")
         page.evaluate("() => { scrollTo(0, 0); }")
-        shot = SHOTS / "label-page.png"
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shot))
-        page.screenshot(path=str(SHOTS / "label-page-full.png"), full_page=True)
+        page.screenshot(path=str(shot("label-page.png")))
+        page.screenshot(path=str(shot("label-page-full.png")), full_page=True)
         with page.expect_navigation():
             page.click("#save")
         assert page.url.endswith("/packet/pkt-002")
@@ -149,32 +113,23 @@ def test_label_select_save_resume_and_check(browser, tmp_path):
         assert [r["packet_id"] for r in saved] == ["pkt-001"]
         assert saved[0]["dimensions"][dim]["evidence"] == [quote]
         assert quote in texts["pkt-001"]
-    finally:
-        context.close()
-        server.stop()
 
     # A fresh start resumes at the first packet still unlabelled, and a reload shows the label.
-    server = LabelServer(root, "alice", tmp_path)
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    try:
-        page.goto(server.url + "/")
+    with labelling(browser, root, "alice", tmp_path) as (url, page):
+        page.goto(url + "/")
         assert page.url.endswith("/packet/pkt-002")
-        page.goto(server.url + "/packet/pkt-001")
+        page.goto(url + "/packet/pkt-001")
         page.reload()
         assert page.input_value(f'select.level[data-dim="{dim}"]') == "junior"
         assert page.is_checked("#flag-unsupported_claim")
         assert page.input_value("#notes").startswith("pkt-001:")
         assert page.evaluate("() => [...document.querySelectorAll('#packet mark')]"
                              ".map(m => m.textContent).join('')") == quote
-        page.goto(server.url + "/packet/pkt-002")
+        page.goto(url + "/packet/pkt-002")
         label_one(page, "pkt-002", texts["pkt-002"], dim, "junior")
         page.click("#save")
         page.wait_for_function("() => document.getElementById('status').innerText.includes('All 2')")
         assert page.inner_text("#progress-text") == "2 of 2 labelled"
-    finally:
-        context.close()
-        server.stop()
 
     labels = [json.loads(ln) for ln in (root / "labels.jsonl").read_text().splitlines()]
     assert sorted(r["packet_id"] for r in labels) == ["pkt-001", "pkt-002"]
@@ -188,4 +143,4 @@ def test_label_select_save_resume_and_check(browser, tmp_path):
     assert check.returncode == 0, check.stderr
     if os.environ.get("PACKET_EVAL_UPDATE_DOCS"):  # refresh the README image only when asked
         README_IMG.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, README_IMG)
+        shutil.copyfile(shot("label-page.png"), README_IMG)

@@ -39,6 +39,8 @@ from tests.fakes.llm_server import (
     truncated,
 )
 
+pytestmark = pytest.mark.usefixtures("fake_llm_env")  # `srv` too is in tests/conftest.py
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "packet_eval" / "examples" / "sample-packet.md"
 LADDER = load_ladder()
@@ -87,21 +89,6 @@ def grounded_answer(quote: str = Q_PROD) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(autouse=True)
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy")
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-dummy")
-    for var in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "PACKET_EVAL_MODEL"):
-        monkeypatch.delenv(var, raising=False)
-
-
-@pytest.fixture
-def srv():
-    with FakeLLMServer() as server:
-        yield server
 
 
 @pytest.fixture(params=["openai", "anthropic"])

@@ -9,6 +9,7 @@ it sends are unchanged.
 from __future__ import annotations
 
 import instructor.v2.core.function_calls as function_calls
+import pytest
 from instructor import ResponseSchema
 
 from packet_eval.api import assess_async
@@ -17,13 +18,13 @@ from packet_eval.extractors.llm_schema import ExtractionAnswer
 from packet_eval.packet import packet_from_text
 from tests.fakes.llm_server import FakeLLMServer
 
+pytestmark = pytest.mark.usefixtures("fake_llm_env")
+
 TEXT = ("I built the eval harness that gates every release of the assistant, and I chose its "
         "failure taxonomy after reading two hundred transcripts myself.")
 
 
-async def test_three_extractions_wrap_the_answer_model_at_most_once(tmp_path, monkeypatch):
-    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy")
+async def test_three_extractions_wrap_the_answer_model_at_most_once(monkeypatch):
     wrapped: list[type] = []
     original = function_calls.response_schema
 
@@ -51,8 +52,6 @@ async def test_a_live_run_prepares_its_outputs_once_while_calls_wait_and_a_cache
     import packet_eval.batch.run as batch_run
     from packet_eval.batch import run_batch
 
-    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy")
     started: list[str] = []
     monkeypatch.setattr(batch_run, "prepare_outputs", lambda: started.append("prepared"))
     folder = tmp_path / "packets"

@@ -22,6 +22,8 @@ from packet_eval.packet import load_packet
 from packet_eval.providers import RetryPolicy
 from tests.fakes.llm_server import FakeLLMServer, reply, status
 
+pytestmark = pytest.mark.usefixtures("fake_llm_env")  # `srv` too is in tests/conftest.py
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "packet_eval" / "examples" / "sample-packet.md"
 LADDER = load_ladder()
@@ -29,19 +31,6 @@ FAST = RetryPolicy(max_attempts=3, base_s=0.01, cap_s=0.05)
 Q_EVAL = ("In Q2 I built the failure-mode taxonomy and eval harness that every change to the "
           "assistant now runs against.")
 ORDER = ["dimension", "reasoning", "evidence", "level"]
-
-
-@pytest.fixture(autouse=True)
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy")
-    monkeypatch.delenv("PACKET_EVAL_TIMEOUT", raising=False)
-
-
-@pytest.fixture
-def srv():
-    with FakeLLMServer() as server:
-        yield server
 
 
 def answer(evidence: dict[str, list[dict[str, Any]]], levels: dict[str, str]) -> dict[str, Any]:

@@ -35,6 +35,8 @@ from packet_eval.providers.usage import tokens_of
 from packet_eval.store import Store
 from tests.fakes.llm_server import FakeLLMServer, handler
 
+pytestmark = pytest.mark.usefixtures("fake_llm_env")
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKETS = sorted((ROOT / "datasets" / "golden" / "packets").glob("pkt-00[1-3].md"))
 LADDER = load_ladder()
@@ -46,15 +48,6 @@ MINI = "openai/gpt-4.1-mini"  # listed at $0.40 in, $0.10 cached in, $1.60 out p
 def none_answer(_: dict[str, Any]) -> dict[str, Any]:
     return {"dimensions": [{"dimension": d, "reasoning": "scripted", "evidence": [],
                             "level": "none"} for d in LADDER.dimension_ids], "flags": []}
-
-
-@pytest.fixture(autouse=True)
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy")
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-dummy")
-    for var in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "PACKET_EVAL_MODEL"):
-        monkeypatch.delenv(var, raising=False)
 
 
 @pytest.fixture

@@ -19,13 +19,18 @@ import pytest
 
 from packet_eval.batch import run_batch
 from packet_eval.schema import Assessment
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, join_highlights_js, skip_without_chromium
+from tests.browser import (
+    GOLDEN,
+    ROOT,
+    chromium,
+    join_highlights_js,
+    new_page,
+    shot,
+    skip_without_chromium,
+)
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = ROOT / "datasets" / "golden"
-SHOTS = ROOT / "artifacts" / "screenshots"
 README_IMG = ROOT / "docs" / "img" / "committee-report.png"
 N_PACKETS = 24
 JOIN_HIGHLIGHTS = join_highlights_js("#sheet")
@@ -57,16 +62,10 @@ def report(tmp_path_factory) -> tuple[Path, list[Assessment]]:
 
 
 def test_the_committee_report_renders_sorts_and_drills_down(report):
-    from playwright.sync_api import sync_playwright
-
     path, results = report
     by_id = {a.packet_id: a for a in results}
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1400})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    with chromium() as browser, new_page(browser, height=1400) as page:
+        errors: list[str] = page.errors  # script errors, and below failed requests
         page.on("requestfailed", lambda r: errors.append(f"request {r.url}"))
         page.goto(path.as_uri())
 
@@ -90,10 +89,10 @@ def test_the_committee_report_renders_sorts_and_drills_down(report):
         assert page.locator("#disagreements").bounding_box()["y"] < \
             page.locator("#candidates").bounding_box()["y"]
         assert page.locator("#agreement .metric").count() >= 4
-        page.screenshot(path=str(SHOTS / "committee-report.png"))
+        page.screenshot(path=str(shot("committee-report.png")))
         if os.environ.get("PACKET_EVAL_UPDATE_DOCS"):  # refresh the README image only when asked
             README_IMG.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(SHOTS / "committee-report.png", README_IMG)
+            shutil.copyfile(shot("committee-report.png"), README_IMG)
 
         # Sorting: click "Overall" and the level ranks ascend; click again and they descend.
         overall = page.locator("#candidates-table thead th", has_text="Overall")
@@ -123,9 +122,8 @@ def test_the_committee_report_renders_sorts_and_drills_down(report):
         pop = page.locator("#pop")
         pop.wait_for(state="visible")
         assert pop.locator(".level-badge").count() >= 1
-        page.screenshot(path=str(SHOTS / "committee-report-drilldown.png"))
+        page.screenshot(path=str(shot("committee-report-drilldown.png")))
         page.keyboard.press("Escape")  # the evidence card first ...
         page.keyboard.press("Escape")  # ... then the sheet
         sheet.wait_for(state="hidden")
-        browser.close()
     assert errors == []

@@ -15,12 +15,10 @@ from pathlib import Path
 import pytest
 
 from packet_eval.batch import run_batch
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, skip_without_chromium
+from tests.browser import GOLDEN, chromium, new_page, skip_without_chromium
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = ROOT / "datasets" / "golden"
 WIDTH = 1400
 
 skip_without_chromium()
@@ -76,11 +74,7 @@ def report(tmp_path_factory) -> Path:
 
 
 def test_at_1400_px_the_candidates_table_and_the_charts_are_not_clipped(report):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    with chromium() as browser, new_page(browser, width=WIDTH) as page:
         page.goto(report.as_uri())
         t = page.evaluate(TABLE_JS)
         # The widest variant: target, seven dimensions, calibrator, delta, flags, evidence, cost.
@@ -92,4 +86,3 @@ def test_at_1400_px_the_candidates_table_and_the_charts_are_not_clipped(report):
         cut = page.evaluate(CUT_JS)
         assert cut == [], cut
         page.screenshot(path=str(report.parent / "report-1400.png"), full_page=True)
-        browser.close()

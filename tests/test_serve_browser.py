@@ -8,15 +8,8 @@ join to its quote, and exactly the expected gap dimensions. Saves screenshots
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -24,77 +17,16 @@ from packet_eval import assess
 from packet_eval.ladder import load_ladder
 from packet_eval.packet import load_packet
 from packet_eval.render.highlight import items_of
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, join_highlights_js, skip_without_chromium
+from tests.browser import ROOT, chromium, dev_packet, join_highlights_js, shot, skip_without_chromium
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "artifacts" / "screenshots"
 README_IMG = ROOT / "docs" / "img" / "serve-result.png"
-LAUNCH = "from packet_eval.cli import app; app()"
 JOIN_HIGHLIGHTS = join_highlights_js("")
 
 skip_without_chromium()
 
-
-def dev_packet() -> Path:
-    """The first dev-split golden packet that exists as markdown."""
-    golden = ROOT / "datasets" / "golden"
-    for pid in json.loads((golden / "splits.json").read_text(encoding="utf-8"))["dev"]:
-        path = golden / "packets" / f"{pid}.md"
-        if path.exists():
-            return path
-    raise AssertionError("no dev packet with a .md file")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve_command(port: int, env: dict[str, str]) -> list[str]:
-    args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--model", "baseline"]
-    script = Path(sys.executable).with_name("packet-eval")
-    if script.exists() and subprocess.run([str(script), "serve", "--help"], env=env,
-                                          capture_output=True, timeout=60).returncode == 0:
-        return [str(script), *args]
-    return [sys.executable, "-c", LAUNCH, *args]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("home")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "PACKET_EVAL_MODEL")}
-    env["PACKET_EVAL_HOME"] = str(home)
-    port = free_port()
-    log = home / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(serve_command(port, env), env=env, stdout=out,
-                                stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        # Until it answers; uvicorn exits (it does not hang) when it cannot bind.
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"serve exited {proc.returncode}: {log.read_text()}")
-            try:
-                with urllib.request.urlopen(url + "/", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    assert "Traceback" not in log.read_text(), log.read_text()
+# `server` and `page` are fixtures of tests/conftest.py.
 
 
 @pytest.fixture(scope="module")
@@ -112,21 +44,9 @@ def case():
 
 @pytest.fixture(scope="module")
 def browser(case):
-    # Depends on `case` so every assess() (asyncio.run) happens before Playwright's
-    # sync API starts its own event loop in this thread.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    # Depends on `case` so every assess() (asyncio.run) happens before chromium() starts.
+    with chromium() as b:
         yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    yield context.new_page()
-    context.close()
 
 
 def test_upload_shows_every_evidence_span_and_the_gaps(server, case, page):
@@ -152,7 +72,7 @@ def test_upload_shows_every_evidence_span_and_the_gaps(server, case, page):
     assert "Uploading" in page.inner_text("#progress") or "Reading" in page.inner_text("#progress")
     while not held:
         page.wait_for_timeout(20)
-    page.screenshot(path=str(_shot("serve-progress.png")))
+    page.screenshot(path=str(shot("serve-progress.png")))
     held[0].continue_()
     page.unroute("**/assess", hold)
     page.wait_for_selector("#summary", timeout=60_000)
@@ -183,7 +103,7 @@ def test_upload_shows_every_evidence_span_and_the_gaps(server, case, page):
     # Screenshots from the top of the page, with one evidence span's details open.
     page.keyboard.press("Escape")
     page.evaluate("() => { scrollTo(0, 0); document.getElementById('packet').scrollTop = 0; }")
-    page.screenshot(path=str(_shot("serve-result-full.png")), full_page=True)
+    page.screenshot(path=str(shot("serve-result-full.png")), full_page=True)
     first = page.locator("#packet mark[data-ev] >> nth=0")
     # Bring the span near the top of the packet box so its details open below it.
     first.evaluate("m => { document.getElementById('packet').scrollTop = m.offsetTop - 60; }")
@@ -192,11 +112,11 @@ def test_upload_shows_every_evidence_span_and_the_gaps(server, case, page):
     key = first.get_attribute("data-ev")
     dim = next(i.dimension for i in items_of(a) if i.key == key)
     assert ladder.dimension(dim).name in page.inner_text("#pop")
-    shot = _shot("serve-result.png")
-    page.screenshot(path=str(shot))
+    result = shot("serve-result.png")
+    page.screenshot(path=str(result))
     if os.environ.get("PACKET_EVAL_UPDATE_DOCS"):  # refresh the README image only when asked
         README_IMG.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, README_IMG)
+        shutil.copyfile(result, README_IMG)
 
 
 def test_bad_uploads_show_an_in_page_error(server, page, tmp_path):
@@ -210,7 +130,7 @@ def test_bad_uploads_show_an_in_page_error(server, page, tmp_path):
     assert "Could not read this packet" in message and "scan.md" in message
     assert "binary" in message
     assert "Traceback" not in page.content()
-    page.screenshot(path=str(_shot("serve-error.png")))
+    page.screenshot(path=str(shot("serve-error.png")))
 
     big = tmp_path / "huge.md"
     big.write_bytes(b"I built it. " * 200_000)
@@ -243,7 +163,3 @@ def test_the_form_works_without_javascript(server, case, browser):
     finally:
         context.close()
 
-
-def _shot(name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    return SHOTS / name
