@@ -17,16 +17,12 @@ import pytest
 
 from packet_eval.packet import load_packet
 from packet_eval.schema import Assessment
+from tests.fakes.answers import Q_PROD, SAMPLE, answer_quoting
 from tests.fakes.llm_server import FakeLLMServer, reply
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "packet_eval" / "examples" / "sample-packet.md"
 MODEL = "openai/test-model"
 
-Q_PROD = ("I traced it through retrieval and context assembly to an index shard that had "
-          "stopped refreshing")
-Q_EVAL = ("In Q2 I built the failure-mode taxonomy and eval harness that every change to the "
-          "assistant now runs against.")
 BAD = "I personally rewrote every service in the company in a single afternoon"
 DIMENSIONS = ["eval_design", "retrieval_quality", "context_engineering", "agent_architecture",
               "problem_framing", "production_diagnosis", "governance_leverage"]
@@ -41,19 +37,6 @@ _defaults = dict(zip(_names, _p.RetryPolicy.__init__.__defaults__))
 _defaults.update(base_s=0.01, cap_s=0.05)
 _p.RetryPolicy.__init__.__defaults__ = tuple(_defaults[n] for n in _names)
 """
-
-
-def answer(quote: str) -> dict:
-    dims = []
-    for d in DIMENSIONS:
-        ev = []
-        if d in ("production_diagnosis", "eval_design"):
-            ev = [{"quote": quote if d == "production_diagnosis" else Q_EVAL,
-                   "rationale": "scripted", "level": "senior", "strength": "strong",
-                   "attribution": "individual"}]
-        dims.append({"dimension": d, "reasoning": "scripted", "evidence": ev,
-                     "level": "senior" if ev else "none"})
-    return {"dimensions": dims, "flags": []}
 
 
 @pytest.fixture
@@ -80,7 +63,7 @@ def closed_port() -> int:
 def test_preview_against_a_fake_server_and_the_log_shows_every_call(cli_env):
     with FakeLLMServer() as srv:
         # One ungrounded quote (re-asked), then a grounded answer: two HTTP calls.
-        srv.script([reply(answer(BAD)), reply(answer(Q_PROD))])
+        srv.script([reply(answer_quoting(BAD)), reply(answer_quoting(Q_PROD))])
         res = packet_eval("preview", str(SAMPLE.relative_to(ROOT)), "--model", MODEL,
                           "--base-url", srv.openai_base_url, "--format", "json", env=cli_env)
         requests = srv.model_requests

@@ -18,11 +18,10 @@ from typer.testing import CliRunner
 from packet_eval.cli import app
 from packet_eval.ladder import load_ladder
 from packet_eval.schema import Assessment
+from tests.fakes.answers import Q_PROD, SAMPLE, answer_quoting
 from tests.fakes.llm_server import FakeLLMServer, reply
-from tests.test_cli_llm import Q_PROD, answer
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "packet_eval" / "examples" / "sample-packet.md"
 TEXT = ("I built the failure-mode taxonomy and the eval harness that every change to the "
         "assistant now runs against, and I chose its metrics myself.")
 runner = CliRunner()
@@ -55,7 +54,7 @@ def closed_port() -> int:
 def test_base_url_without_model_uses_the_servers_only_model():
     with FakeLLMServer() as srv:
         srv.served_models = ["qwen-local"]
-        srv.script([reply(answer(Q_PROD))])
+        srv.script([reply(answer_quoting(Q_PROD))])
         res = runner.invoke(app, ["preview", str(SAMPLE), "--base-url", srv.openai_base_url,
                                   "--format", "json"])
         sent = [r.json["model"] for r in srv.model_requests]
@@ -255,7 +254,7 @@ def test_max_cost_with_the_baseline_is_a_note_not_an_error(tmp_path):
 
 def test_max_cost_with_a_self_hosted_model_is_a_note(tmp_path):
     with FakeLLMServer() as srv:
-        srv.script([reply(answer(Q_PROD))])
+        srv.script([reply(answer_quoting(Q_PROD))])
         res = runner.invoke(app, ["assess", str(SAMPLE), "--out", str(tmp_path / "r"), "--model",
                                   "qwen-local", "--base-url", srv.openai_base_url, "--max-cost", "1",
                                   "--no-progress"])

@@ -24,10 +24,21 @@ from packet_eval.errors import ConfigError, ProviderError
 from packet_eval.extractors import request
 from packet_eval.extractors.delimiter import marker_code
 from packet_eval.extractors.prompts import prompt_version
-from packet_eval.ladder import load_ladder
 from packet_eval.packet import Packet, load_packet, packet_from_text
 from packet_eval.providers import RateGate, RetryPolicy
 from packet_eval.store import Store
+from tests.fakes.answers import (
+    FAST,
+    LADDER,
+    Q_CONTEXT,
+    Q_EVAL,
+    Q_NORMALIZED,
+    Q_PROD,
+    Q_TEAM,
+    SAMPLE,
+    answer,
+    ev,
+)
 from tests.fakes.llm_server import (
     FakeLLMServer,
     delay,
@@ -41,42 +52,8 @@ from tests.fakes.llm_server import (
 
 pytestmark = pytest.mark.usefixtures("fake_llm_env")  # `srv` too is in tests/conftest.py
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "packet_eval" / "examples" / "sample-packet.md"
-LADDER = load_ladder()
-FAST = RetryPolicy(max_attempts=3, base_s=0.01, cap_s=0.05)
-
-# Verbatim sentences of packet_eval/examples/sample-packet.md.
-Q_EVAL = ("In Q2 I built the failure-mode taxonomy and eval harness that every change to the "
-          "assistant now runs against.")
-Q_PROD = ("I traced it through retrieval and context assembly to an index shard that had "
-          "stopped refreshing")
-Q_CONTEXT = ("I own the context assembly for the claims assistant, deciding which history, "
-             "documents and instructions go into each turn.")
-Q_TEAM = "We also migrated the service to the new deployment platform."
-# Differs from the packet only in case: grounds as a "normalized" match.
-Q_NORMALIZED = "my feature count went down in the second half"
 BAD = "I single-handedly rebuilt the whole retrieval stack over one weekend"
 assert BAD not in SAMPLE.read_text(encoding="utf-8")
-
-
-def ev(quote: str, level: str = "senior", strength: str = "strong") -> dict[str, Any]:
-    return {"quote": quote, "rationale": "scripted", "level": level, "strength": strength,
-            "attribution": "individual"}
-
-
-def answer(evidence: dict[str, list[dict[str, Any]]] | None = None,
-           levels: dict[str, str] | None = None,
-           flags: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """An ExtractionAnswer with every ladder dimension, as the model would return it."""
-    evidence = evidence or {}
-    levels = levels or {}
-    dims = []
-    for d in LADDER.dimension_ids:
-        items = evidence.get(d, [])
-        dims.append({"dimension": d, "reasoning": "scripted", "evidence": items,
-                     "level": levels.get(d, items[0]["level"] if items else "none")})
-    return {"dimensions": dims, "flags": flags or []}
 
 
 def grounded_answer(quote: str = Q_PROD) -> dict[str, Any]:

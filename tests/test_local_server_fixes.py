@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,31 +16,13 @@ from packet_eval.api import assess_async
 from packet_eval.errors import ConfigError, ProviderError
 from packet_eval.extractors.llm_schema import ExtractionAnswer
 from packet_eval.extractors.request import LLMOptions, default_timeout_s
-from packet_eval.ladder import load_ladder
 from packet_eval.packet import load_packet
-from packet_eval.providers import RetryPolicy
+from tests.fakes.answers import FAST, Q_EVAL, SAMPLE, answer, ev
 from tests.fakes.llm_server import FakeLLMServer, reply, status
 
 pytestmark = pytest.mark.usefixtures("fake_llm_env")  # `srv` too is in tests/conftest.py
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "packet_eval" / "examples" / "sample-packet.md"
-LADDER = load_ladder()
-FAST = RetryPolicy(max_attempts=3, base_s=0.01, cap_s=0.05)
-Q_EVAL = ("In Q2 I built the failure-mode taxonomy and eval harness that every change to the "
-          "assistant now runs against.")
 ORDER = ["dimension", "reasoning", "evidence", "level"]
-
-
-def answer(evidence: dict[str, list[dict[str, Any]]], levels: dict[str, str]) -> dict[str, Any]:
-    return {"dimensions": [{"dimension": d, "reasoning": "scripted",
-                            "evidence": evidence.get(d, []), "level": levels.get(d, "none")}
-                           for d in LADDER.dimension_ids], "flags": []}
-
-
-def ev(quote: str, level: str) -> dict[str, Any]:
-    return {"quote": quote, "rationale": "scripted", "level": level, "strength": "weak",
-            "attribution": "individual"}
 
 
 async def run(srv: FakeLLMServer, **kw: Any):
@@ -88,7 +69,7 @@ async def test_json_mode_on_a_self_hosted_server_sends_the_schema_as_json_object
 
 async def test_a_quote_the_model_rated_none_is_never_shown(srv):
     # Verbatim, so it grounds; but the model itself says it shows no level.
-    srv.script([reply(answer({"eval_design": [ev(Q_EVAL, "none")]}, {"eval_design": "none"}))])
+    srv.script([reply(answer({"eval_design": [ev(Q_EVAL, "none", "weak")]}, {"eval_design": "none"}))])
     a = await run(srv)
     assert a.dimensions["eval_design"].evidence == []
     assert all(e.level != "none" for f in a.dimensions.values() for e in f.evidence)
