@@ -56,7 +56,7 @@ async def test_a_live_run_prepares_its_outputs_once_while_calls_wait_and_a_cache
     monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy")
     started: list[str] = []
-    monkeypatch.setattr(batch_run, "prepare_outputs", lambda: started.append("prepared"))
+    monkeypatch.setattr(batch_run, "prepare_outputs", lambda *_: started.append("prepared"))
     folder = tmp_path / "packets"
     folder.mkdir()
     for i in range(3):
@@ -106,3 +106,30 @@ async def test_the_answer_models_async_validator_check_runs_once_and_others_stil
 
     with pytest.raises(ValueError, match="async validators are not supported"):
         async_validators.reject_async_validators(Refused)
+
+
+def test_report_templates_compile_once_into_the_call_logs_folder_and_load_from_there(
+        tmp_path, monkeypatch):
+    from packet_eval.batch.outputs import REPORT_TEMPLATES, load_templates
+    from packet_eval.render.html import environment
+
+    env = environment()
+    env.cache.clear()  # other tests of this process may have compiled them already
+    load_templates(tmp_path / "cache")
+    files = sorted((tmp_path / "cache").iterdir())
+    assert len(files) == len(REPORT_TEMPLATES)
+    assert env.bytecode_cache is None  # attached only while they load: serve writes nothing
+    env.cache.clear()
+    compiled: list[str] = []
+    original = env._compile  # noqa: SLF001 - the one place jinja turns source into code
+
+    def counting(source, filename):
+        compiled.append(filename)
+        return original(source, filename)
+
+    monkeypatch.setattr(env, "_compile", counting)
+    load_templates(tmp_path / "cache")
+    assert compiled == [], f"compiled again: {compiled}"
+    env.cache.clear()
+    load_templates(None)
+    assert len(compiled) == len(REPORT_TEMPLATES)
