@@ -26,6 +26,8 @@ Run: uv run --frozen python benchmarks/throughput.py   (about two minutes)
 ratios, and the CPU time of each CLI process per packet and of the fake server per call,
 with the load average, because wall time on a shared machine moves with other jobs' load.
 ``--profile`` adds cProfile tops of a live run and a cached rerun (in this process).
+``--cpu-in-process`` prints only the client CPU per packet of a live run in this process
+(warm imports, 0 ms server), the figure least moved by other load.
 """
 
 from __future__ import annotations
@@ -332,11 +334,35 @@ def profile_live(paths: list[Path], tmp: Path, latency_ms: float, conc: int, top
     return [ln for ln in buf.getvalue().splitlines() if ln.strip()][-top - 1:]
 
 
+def cpu_in_process(n: int = 240, conc: int = 8) -> dict[str, Any]:
+    """Client CPU per packet of a live run in this process (imports warm, outputs included).
+
+    Against the fake server at 0 ms latency, after a warm-up run on other packets: only the
+    client's own work per packet, without start-up or import costs (``--cpu-in-process``).
+    """
+    with tempfile.TemporaryDirectory(prefix="packet-eval-cpu-") as raw_tmp:
+        tmp = Path(raw_tmp)
+        server = Server(0, None)
+        os.environ["PACKET_EVAL_HOME"] = str(tmp / "home-warm")
+        timed_run(make_packets(tmp / "warm", 2 * conc, tag="warm-"), tmp / "warm-out",
+                  server.url, conc)
+        os.environ["PACKET_EVAL_HOME"] = str(tmp / "home")
+        wall, cpu, summary = timed_run(make_packets(tmp / "packets", n), tmp / "live", server.url,
+                                       conc)
+        server.stop()
+    assert summary.done == n and summary.calls == n, summary
+    return {"n_packets": n, "concurrency": conc, "wall_s": round(wall, 2),
+            "cpu_s": round(cpu, 2), "cpu_per_packet_ms": round(cpu / n * 1000, 1),
+            "load_average_1min": round(os.getloadavg()[0], 2)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="Throughput, cache and memory benchmark.")
     ap.add_argument("--committee", action="store_true",
                     help="Only issue 16's committee bar through the CLI (240 packets, 300 ms, 8).")
     ap.add_argument("--profile", action="store_true", help="With --committee: profile the cached rerun.")
+    ap.add_argument("--cpu-in-process", action="store_true",
+                    help="Only the client CPU per packet of a live run in this process.")
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--latency-ms", type=float, default=200.0)
     ap.add_argument("--concurrency", type=int, default=16)
@@ -349,6 +375,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.memory_child is not None:
         memory_child(args.memory_child, args.url, Path(args.dir), args.imports_only)
+        return
+    if args.cpu_in_process:
+        print(json.dumps(cpu_in_process(), indent=2))
         return
     if args.committee:
         res = committee(240, 300.0, 8, args.profile)

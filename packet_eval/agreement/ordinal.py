@@ -9,11 +9,14 @@ always the caller's (the ladder's), never sorted; empty or unequal inputs raise
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from packet_eval.agreement.codes import KappaWeights, encode_pair, kappa_from_codes, kappa_weights
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def exact_accuracy(a: Sequence[str], b: Sequence[str], levels: Sequence[str]) -> float:
@@ -114,6 +117,8 @@ def confusion_matrix(a: Sequence[str], b: Sequence[str], levels: Sequence[str]) 
     Raises:
         ValueError: On empty or unequal-length input, or a level not in ``levels``.
     """
+    import pandas as pd  # here, not at import: a batch run's report never needs pandas (~0.4 s)
+
     ca, cb = encode_pair(a, b, levels)
     k = len(levels)
     cm = np.bincount(ca * k + cb, minlength=k * k).reshape(k, k)

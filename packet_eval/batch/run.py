@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packet_eval.api import assess_async
@@ -35,13 +36,14 @@ if TYPE_CHECKING:
     from packet_eval.providers.wire import SDKClient
 
 logger = logging.getLogger(__name__)
+TEMPLATE_CACHE = "template-cache"
 FAST_SUFFIXES = (".md", ".markdown", ".txt")  # microseconds to read: a thread hop costs more
 
 
-def _prepare_quietly() -> None:
+def _prepare_quietly(template_cache: Path | None) -> None:
     # Only a head start: if an import fails here, write_outputs meets it and reports it.
     try:
-        prepare_outputs()
+        prepare_outputs(template_cache)
     except Exception:  # noqa: BLE001
         logger.debug("preparing the outputs failed; write_outputs will retry", exc_info=True)
 
@@ -70,6 +72,8 @@ class BatchRun:
         self.stop_reason: str | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.preparing: threading.Thread | None = None  # see prepare_outputs_while_waiting
+        # Compiled report templates live beside the call log (LLM runs only, which have one).
+        self.template_cache = store.path.parent / TEMPLATE_CACHE if store is not None else None
 
     # ------------------------------------------------------------------ bookkeeping
     def stats(self) -> str:
@@ -142,7 +146,7 @@ class BatchRun:
         """
         if self.preparing is None:
             self.preparing = threading.Thread(target=_prepare_quietly, name="prepare-outputs",
-                                              daemon=True)
+                                              args=(self.template_cache,), daemon=True)
             self.preparing.start()
 
     # ------------------------------------------------------------------ live path

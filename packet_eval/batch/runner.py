@@ -209,7 +209,7 @@ def finish(run: BatchRun, c: Checked, s: Settings, p: Plan, t0: float) -> None:
     if run.preparing is not None:
         run.preparing.join()  # its imports are the ones write_outputs needs
     write_outputs(c.out, p.jobs, run.loaded, c.ladder, summary, labels=c.labels,
-                  calibrator=s.calibrator)
+                  calibrator=s.calibrator, template_cache=run.template_cache)
     logger.debug("finished %s: %d done, %d failed, %d not run", c.out.path, summary.done,
                  len(summary.failed), summary.not_run)
 
