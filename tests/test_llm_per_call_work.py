@@ -9,7 +9,6 @@ it sends are unchanged.
 from __future__ import annotations
 
 import instructor.v2.core.function_calls as function_calls
-import pydantic
 import pytest
 from instructor import ResponseSchema
 
@@ -70,64 +69,3 @@ async def test_a_live_run_prepares_its_outputs_once_while_calls_wait_and_a_cache
     for out in ("live", "cached"):  # the outputs are written either way, once
         assert (tmp_path / out / "report.html").exists()
         assert (tmp_path / out / "assessments.jsonl").read_text().count("\n") == 3
-
-
-async def test_the_answer_models_async_validator_check_runs_once_and_others_still_run(
-        tmp_path, monkeypatch):
-    from instructor.v2.validation import async_validators
-    from instructor.v2.validation.async_validators import async_field_validator
-
-    monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy")
-    walked: list[object] = []
-    original = async_validators.get_origin  # the check calls it once per type it visits
-
-    def counting(tp):
-        walked.append(tp)
-        return original(tp)
-
-    monkeypatch.setattr(async_validators, "get_origin", counting)
-    with FakeLLMServer() as srv:
-        for i in range(3):
-            packet = packet_from_text(f"{TEXT} Packet {i}.", f"p{i}", f"p{i}.md", "md")
-            await assess_async(packet, model="openai/test-model", base_url=srv.openai_base_url,
-                               use_cache=False)
-    model = response_model()
-    assert walked.count(model) <= 1, f"the answer model was checked {walked.count(model)} times"
-
-    class Refused(pydantic.BaseModel):
-        name: str
-
-        @async_field_validator("name")
-        async def check(self, v: str) -> str:
-            return v
-
-    with pytest.raises(ValueError, match="async validators are not supported"):
-        async_validators.reject_async_validators(Refused)
-
-
-def test_report_templates_compile_once_into_the_call_logs_folder_and_load_from_there(
-        tmp_path, monkeypatch):
-    from packet_eval.batch.outputs import REPORT_TEMPLATES, load_templates
-    from packet_eval.render.html import environment
-
-    env = environment()
-    env.cache.clear()  # other tests of this process may have compiled them already
-    load_templates(tmp_path / "cache")
-    files = sorted((tmp_path / "cache").iterdir())
-    assert len(files) == len(REPORT_TEMPLATES)
-    assert env.bytecode_cache is None  # attached only while they load: serve writes nothing
-    env.cache.clear()
-    compiled: list[str] = []
-    original = env._compile  # noqa: SLF001 - the one place jinja turns source into code
-
-    def counting(source, filename):
-        compiled.append(filename)
-        return original(source, filename)
-
-    monkeypatch.setattr(env, "_compile", counting)
-    load_templates(tmp_path / "cache")
-    assert compiled == [], f"compiled again: {compiled}"
-    env.cache.clear()
-    load_templates(None)
-    assert len(compiled) == len(REPORT_TEMPLATES)

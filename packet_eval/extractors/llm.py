@@ -230,35 +230,7 @@ def response_model() -> type[ExtractionAnswer]:
     """
     from instructor import response_schema  # the SDK is loaded by now: a call is being made
 
-    model = response_schema(ExtractionAnswer)
-    _check_async_validators_once(model)
-    return model
-
-
-def _check_async_validators_once(model: type[ExtractionAnswer]) -> None:
-    """Run instructor's async-validator check on ``model`` once, not ~7 times a call.
-
-    instructor refuses response models with async validators by walking the model's whole
-    class tree (BaseModel's attributes included) at each step of every call: ~0.4 ms a
-    walk, ~2.7 ms of a packet's ~13 ms of client CPU. Our model is fixed, so it is checked
-    here once (a failure raises as instructor would) and the check then skips only this
-    class; every other model still goes through instructor's own check.
-    """
-    try:
-        from instructor.v2.core import patch
-        from instructor.v2.validation import async_validators
-    except ImportError:  # another instructor layout: keep its checks as they are
-        return
-    original = async_validators.reject_async_validators
-    original(model)
-
-    def reject_async_validators(response_model: Any) -> None:
-        if response_model is not model:
-            original(response_model)
-
-    for module in (async_validators, patch):
-        if getattr(module, "reject_async_validators", None) is original:
-            module.reject_async_validators = reject_async_validators
+    return response_schema(ExtractionAnswer)
 
 
 def _json_object_schema(x: _Extraction) -> dict[str, Any]:
