@@ -69,3 +69,30 @@ async def test_a_live_run_prepares_its_outputs_once_while_calls_wait_and_a_cache
     for out in ("live", "cached"):  # the outputs are written either way, once
         assert (tmp_path / out / "report.html").exists()
         assert (tmp_path / out / "assessments.jsonl").read_text().count("\n") == 3
+
+
+def test_report_templates_compile_once_into_the_call_logs_folder_and_load_from_there(
+        tmp_path, monkeypatch):
+    from packet_eval.batch.outputs import REPORT_TEMPLATES, load_templates
+    from packet_eval.render.html import environment
+
+    env = environment()
+    env.cache.clear()  # other tests of this process may have compiled them already
+    load_templates(tmp_path / "cache")
+    files = sorted((tmp_path / "cache").iterdir())
+    assert len(files) == len(REPORT_TEMPLATES)
+    assert env.bytecode_cache is None  # attached only while they load: serve writes nothing
+    env.cache.clear()
+    compiled: list[str] = []
+    original = env._compile  # noqa: SLF001 - the one place jinja turns source into code
+
+    def counting(source, filename):
+        compiled.append(filename)
+        return original(source, filename)
+
+    monkeypatch.setattr(env, "_compile", counting)
+    load_templates(tmp_path / "cache")
+    assert compiled == [], f"compiled again: {compiled}"
+    env.cache.clear()
+    load_templates(None)
+    assert len(compiled) == len(REPORT_TEMPLATES)
