@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from packet_eval.injection.encoded_text import find_encoded, rot13_hides_words
 from packet_eval.injection.normalize import fold, obfuscated
 from packet_eval.injection.process_talk import talks_to_evaluator
+from packet_eval.injection.resemblance import resembling
 from packet_eval.injection.verdict_voice import SELF_VERDICT, claim
 
 _I = re.IGNORECASE | re.DOTALL
@@ -164,6 +165,7 @@ def detect_injections(text: str, units: list[tuple[int, int]]) -> list[Injection
         hits.append(InjectionHit(run.start, run.end, "encoded text", flagged=run.hides_words))
     for start, end in units:
         hits += _judge_unit(text, start, end, hits)
+    hits += [InjectionHit(s, e, "reads like an injection") for s, e, _ in resembling(text)]
     return _merge([_widen(text, h) for h in hits])
 
 
