@@ -1,8 +1,8 @@
 """Build the injection detector's learned prototypes from dev data, and say how well they generalize.
 
 Injections: every ``dev`` form of the suite. Ordinary paragraphs: the dev packets
-of the golden and outside-dev sets (those not labelled ``prompt_injection``) and
-the dev benign security-work packets. Nothing from a ``test`` split is read.
+of the golden and outside-dev sets (those not labelled ``prompt_injection``), the
+shipped sample packet and the dev benign security-work packets. Nothing from a ``test`` split is read.
 
 Leave-one-family-out: for each family, prototypes are built without its forms
 (and without a matching share of the ordinary packets, assigned by packet), and
@@ -26,6 +26,7 @@ import json
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -33,11 +34,13 @@ import numpy as np
 from packet_eval.dataset import load_dataset
 from packet_eval.evaluation.injection_data import benign_packets, suite_forms
 from packet_eval.extractors.embedding import embed
+from packet_eval.injection.assessment_terms import names_assessment
 from packet_eval.injection.normalize import fold
 from packet_eval.injection.resemblance import PROTOTYPES, centred, paragraphs, scores
 from packet_eval.ladder import load_ladder
 
 ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_PACKET = resources.files("packet_eval") / "examples" / "sample-packet.md"
 ORDINARY_SETS = ("datasets/golden", "datasets/outside-dev")
 MARGIN = 0.005  # above the highest held-out ordinary score, so a near twin is not flagged
 
@@ -49,6 +52,8 @@ class TrainingData:
     injections: np.ndarray  # raw vectors
     groups: list[str]  # packet per ordinary row
     ordinary: np.ndarray
+    ordinary_named: np.ndarray  # names something the assessment decides (only those can be flagged)
+    injections_named: np.ndarray
 
 
 def ordinary_texts(root: Path = ROOT) -> dict[str, str]:
@@ -61,6 +66,7 @@ def ordinary_texts(root: Path = ROOT) -> dict[str, str]:
             if "prompt_injection" not in ds.primary(pid).flags:
                 out[f"{rel.rsplit('/', 1)[-1]}/{pid}"] = ds.packet(pid).text
     out.update({f"benign/{n}": t for n, t in benign_packets("dev").items()})
+    out["examples/sample-packet"] = SAMPLE_PACKET.read_text(encoding="utf-8")
     return out
 
 
@@ -71,8 +77,10 @@ def training_data(root: Path = ROOT) -> TrainingData:
         for s, e in paragraphs(text):
             groups.append(name)
             paras.append(fold(text[s:e]))
-    return TrainingData([f.family for f in forms], [f.id for f in forms],
-                        embed([fold(f.text) for f in forms]), groups, embed(paras))
+    texts = [fold(f.text) for f in forms]
+    return TrainingData([f.family for f in forms], [f.id for f in forms], embed(texts), groups,
+                        embed(paras), np.array([names_assessment(p) for p in paras]),
+                        np.array([names_assessment(t) for t in texts]))
 
 
 def cross_validate(data: TrainingData) -> dict[str, object]:
@@ -90,17 +98,22 @@ def cross_validate(data: TrainingData) -> dict[str, object]:
         inj, ordn = centred(data.injections, centre), centred(data.ordinary, centre)
         inj_scores[~keep_i] = scores(inj[~keep_i], inj[keep_i], ordn[keep_o])
         ord_scores[~keep_o] = scores(ordn[~keep_o], inj[keep_i], ordn[keep_o])
+    # Only a paragraph that names the assessment is flagged, at run time and here.
+    ord_scores = np.where(data.ordinary_named, ord_scores, -1.0)
+    inj_scores = np.where(data.injections_named, inj_scores, -1.0)
     threshold = float(ord_scores.max()) + MARGIN
     recall = {f: float(np.mean(inj_scores[fam == f] > threshold)) for f in fams}
     missed = sorted(i for i, v in zip(data.form_ids, inj_scores, strict=True) if v <= threshold)
     flagged_packets: dict[str, bool] = defaultdict(bool)
     for g, v in zip(data.groups, ord_scores, strict=True):
         flagged_packets[g] |= bool(v > threshold)
+    top = sorted(zip(ord_scores, data.groups, strict=True), reverse=True)[:3]
     return {"threshold": threshold, "forms": len(fam), "families": len(fams),
             "ordinary_paragraphs": len(data.groups), "ordinary_packets": len(names),
             "lofo_recall": float(np.mean(inj_scores > threshold)),
             "lofo_recall_by_family": recall, "lofo_min_family": min(recall.values()),
-            "held_out_ordinary_packets_flagged": sum(flagged_packets.values()), "missed_forms": missed}
+            "held_out_ordinary_packets_flagged": sum(flagged_packets.values()),
+            "highest_ordinary": [[round(float(v), 4), g] for v, g in top], "missed_forms": missed}
 
 
 def prototypes_bytes(data: TrainingData, threshold: float) -> bytes:
