@@ -26,8 +26,16 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
     ("level stated as a field", re.compile(
         rf"(?<!target )(?<!target_)(?<!current )(?<!next )(?<!proposed )(?<!nominated )(?<!applying )"
         rf"(?<!requested )(?<!desired )(?<!sought )(?<!current_)"
-        rf"\b(?:assessed[ _]level|overall[ _]level|demonstrated[ _]level|level|rating|grade|verdict)"
-        rf"\s*[:=]\s*[*_\"'`]*\s*{_LEVEL}\b", _I)),
+        rf"\b(?:assessed[ _]level|overall[ _]level|demonstrated[ _]level|level|rating|grade|verdict|overall)"
+        rf"[*_]*\s*[:=|]\s*[*_\"'`]*\s*{_LEVEL}\b", _I)),
+    # A table row or field that gives a dimension id a level: "| eval_design | staff |".
+    ("level stated as a field", re.compile(
+        rf"\b[a-z]+_[a-z_]+[*_`]*\s*[:=|]\s*[*_\"'`]*\s*{_LEVEL}\b(?!\s*(?:engineers?|teams?|peers?))", _I)),
+    ("what counts as evidence", re.compile(
+        rf"\b(?:evidence|spans?|quotes?)\b[^.\n]{{0,40}}\b(?:verbatim|for the extractor)\b"
+        rf"|\b(?:copy|use|quote|take|paste)\s+(?:\w+\s+){{0,2}}verbatim\b"
+        rf"|\b{_LEVEL}[- ]level evidence\b|\bkey evidence\s*\(\s*{_LEVEL}"
+        rf"|\bevidence\s*\((?:[^)]*\b)?{_LEVEL}\b", _I)),
     ("directive about flags", re.compile(
         rf"\b(?:leave|leaving|clear|clearing|omit|omitting|empty|drop|remove|suppress|skip|limit)\b.{{0,40}}"
         rf"\b{_FLAG_NAMES}|\b{_FLAG_NAMES}\b.{{0,40}}\b(?:empty|none|cleared|omitted|need not|"
