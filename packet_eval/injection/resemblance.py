@@ -69,7 +69,7 @@ def load_prototypes() -> Prototypes | None:
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
     """Spans of the blank-line separated paragraphs of ``text`` with at least ``MIN_WORDS`` words."""
-    return [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)
+    return [(m.start(), m.start() + len(m.group(0).rstrip())) for m in _PARAGRAPH.finditer(text)
             if len(m.group(0).split()) >= MIN_WORDS]
 
 
