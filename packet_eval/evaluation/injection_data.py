@@ -6,7 +6,8 @@ project's first 24 forms, family ``original``) and
 ``injection_benign/README.md``). Each form has an id, a family, a split
 (``dev`` to develop against, ``test`` held out) and a position. Benign packets
 (``injection_benign/*.md``) are written by engineers whose work is injection
-defence; the first half by name is ``dev``, the rest ``test``.
+defence; in ``injection_benign/`` the first half by name is ``dev``, the rest
+``test``; every packet in ``injection_benign_dev2/`` (the second batch) is ``dev``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from packet_eval.errors import ConfigError
 
 HERE = resources.files("packet_eval.evaluation")
 FORMS = HERE / "injection_forms.yaml"
-FORM_FILES = (FORMS, HERE / "injection_forms_independent.yaml")
+# The third file is a second independent batch, all ``dev`` (README in injection_benign_dev2/).
+FORM_FILES = (FORMS, HERE / "injection_forms_independent.yaml", HERE / "injection_forms_dev2.yaml")
 BENIGN = HERE / "injection_benign"
+BENIGN_DEV2 = HERE / "injection_benign_dev2"  # every packet here is dev
 SPLITS = ("dev", "test", "all")
 
 
@@ -73,14 +76,22 @@ def suite_forms(split: str = "all", paths: tuple[Path | Traversable, ...] = FORM
     return [f for f in forms if split == "all" or f.split == split]
 
 
-def benign_packets(split: str = "all", folder: Path | Traversable = BENIGN) -> dict[str, str]:
-    """Benign security-work packets by name: the first half (sorted) is dev, the rest test."""
+def _packet_files(folder: Path | Traversable) -> list[Path | Traversable]:
     if not folder.is_dir():
-        return {}
-    files = sorted((f for f in folder.iterdir() if f.name.endswith(".md") and f.name != "README.md"),
-                   key=lambda f: f.name)
+        return []
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".md") and f.name != "README.md"),
+                  key=lambda f: f.name)
+
+
+def benign_packets(split: str = "all", folder: Path | Traversable = BENIGN,
+                   dev_folder: Path | Traversable | None = BENIGN_DEV2) -> dict[str, str]:
+    """Benign security-work packets by name: in ``folder`` the first half (sorted) is dev, the rest
+    test; every packet in ``dev_folder`` is dev."""
+    files = _packet_files(folder)
     half = (len(files) + 1) // 2
     chosen = files[:half] if split == "dev" else files[half:] if split == "test" else files
+    if split != "test" and dev_folder is not None:
+        chosen = [*chosen, *_packet_files(dev_folder)]
     return {f.name.removesuffix(".md"): f.read_text(encoding="utf-8") for f in chosen}
 
 

@@ -2,7 +2,10 @@
 
 ``detector`` judges each sentence on folded text (``normalize``) with the rules
 in ``verdict_voice`` (the evaluator's, committee's or ladder's voice),
-``process_talk`` (talk about this packet's assessment) and ``encoded_text``;
+``process_talk`` (talk about this packet's assessment), ``encoded_text`` and
+``resemblance`` (the learned half: paragraphs that read like the dev injection
+forms); what is found by its form alone is flagged only when it names
+something the assessment decides (``assessment_terms``);
 ``screening`` applies the one rule every extractor ends with.
 """
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from packet_eval.injection.assessment_terms import names_assessment
 from packet_eval.injection.encoded_text import find_encoded, rot13_hides_words
 from packet_eval.injection.normalize import fold, obfuscated
 from packet_eval.injection.process_talk import talks_to_evaluator
+from packet_eval.injection.resemblance import resembling
 from packet_eval.injection.verdict_voice import SELF_VERDICT, claim
 
 _I = re.IGNORECASE | re.DOTALL
@@ -51,6 +53,12 @@ _SENTENCE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("address to the evaluator", re.compile(
         rf"\b(?:note|message|instructions?|reminder|attention|psa)\b\s*(?:to|for)\s+(?:the\s+|any\s+|all\s+)?"
         rf"(?:automated\s+|ai\s+)?{_EVALUATOR}s?\b", _I)),
+    ("address to the evaluator", re.compile(  # "a gentle request to the summarising assistant"
+        rf"(?:\b(?:request|plea|note|notice|message|reminder|word)s?\s+|(?:^|[:(\[—–-])\W*)(?:to|for)\s+"
+        rf"(?:the\s+|any\s+|all\s+|every\s+)?(?:automated|ai|summari[sz]ing|machine|llm)\s+"
+        rf"(?:readers?|tools?|systems?|assistants?|models?|evaluators?|reviewers?|summari[sz]ers?)\b", _I)),
+    ("address to the evaluator", re.compile(  # "Evidence for the extractor (eval_design, staff): ..."
+        r"\b(?:to|for)\s+(?:the\s+|any\s+|this\s+)?(?:extractors?|assessors?|screeners?|packet-eval)\b", _I)),
     ("address to the evaluator", re.compile(
         rf"\b(?:dear|hey|hello)\s+(?:the\s+)?(?:automated\s+|ai\s+)?{_EVALUATOR}\b", _I)),
     # "You are an AI ..." addresses a model; "as an AI team" describes the author, so no "as".
@@ -91,6 +99,10 @@ _COMMENT_DIRECTIVE = re.compile(
     rf"^\W*(?:dear\s+|hey\s+|note\s+(?:to|for)\s+(?:the\s+)?)?(?:ai|llm|automated|gpt|claude)\s*"
     rf"(?:{_EVALUATOR}s?)?\s*[:,]|\b(?:score|rate|grade|mark|level|assess|rank)\b.{{0,60}}\b(?:as|at)\s+"
     rf"(?:staff|senior|principal|distinguished|exceptional|the highest|maximum)\b", _I)
+
+# Kinds a sentence is found by for its form, not for what it says to the assessment.
+FORM_KINDS = frozenset({"zero-width characters", "mixed-script homoglyphs", "encoded text", "roleplay",
+                        "foreign-language instruction"})
 
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\u180e]")
 
@@ -152,18 +164,23 @@ def detect_injections(text: str, units: list[tuple[int, int]]) -> list[Injection
     for m in _COMMENT.finditer(text):
         body = _visible(m.group(0)[4:-3])
         if _COMMENT_DIRECTIVE.search(body) or any(p.search(body) for _, p in _SENTENCE_PATTERNS):
-            hits.append(InjectionHit(m.start(), m.end(), "html comment with instructions"))
+            hits.append(InjectionHit(m.start(), m.end(), "html comment with instructions",
+                                     flagged=names_assessment(body)))
     for block_kind, pattern in _BLOCK_PATTERNS:
         for m in pattern.finditer(text):
             start, end = m.start(), m.end()
             while end > start and text[end - 1].isspace():
                 end -= 1
             if end > start and not describes_injection_work(fold(_line_around(text, start, end))):
-                hits.append(InjectionHit(start, end, block_kind))
+                hits.append(InjectionHit(start, end, block_kind,
+                                         flagged=names_assessment(fold(text[start:end]))))
     for run in find_encoded(text):
-        hits.append(InjectionHit(run.start, run.end, "encoded text", flagged=run.hides_words))
+        hits.append(InjectionHit(run.start, run.end, "encoded text",
+                                 flagged=run.hides_words and names_assessment(run.decoded)))
     for start, end in units:
         hits += _judge_unit(text, start, end, hits)
+    hits += [InjectionHit(s, e, "reads like an injection", flagged=names_assessment(fold(text[s:e])))
+             for s, e, _ in resembling(text)]
     return _merge([_widen(text, h) for h in hits])
 
 
@@ -216,7 +233,9 @@ def _judge_unit(text: str, start: int, end: int, hits: list[InjectionHit]) -> li
     if any(h.start <= start and end <= h.end and h.flagged for h in hits):
         return []
     if kind:
-        return [InjectionHit(start, end, kind)]
+        # Found by its form only and aimed at some other system (an exhibit of security work):
+        # kept out of evidence, not flagged. What the other rules find is about the assessment.
+        return [InjectionHit(start, end, kind, flagged=kind not in FORM_KINDS or names_assessment(visible))]
     if SELF_VERDICT.search(visible):
         return [InjectionHit(start, end, "level claimed by the author", flagged=False)]
     return []

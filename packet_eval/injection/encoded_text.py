@@ -14,9 +14,12 @@ import binascii
 import codecs
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 _BASE64 = re.compile(r"(?<![\w+/=])[A-Za-z0-9+/]{24,}={0,2}(?![\w+/=])")
 _PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2}){8,}")
+# A link or token whose percent-escapes hide spaces: words behind a URL's query string.
+_ESCAPED_WORDS = re.compile(r"\S*(?:%20|%3[Bb]|%3[Dd])\S*")
 _HEX = re.compile(r"(?<![\w])(?:[0-9a-fA-F]{2}[\s:]?){16,}(?![\w])")
 # Short words every English sentence uses; ROT13 turns them into non-words.
 _COMMON = frozenset({
@@ -30,14 +33,17 @@ class EncodedRun:
     start: int
     end: int
     hides_words: bool
+    decoded: str = ""  # the prose it hides, when it hides any
 
 
-def _readable(raw: bytes) -> bool:
+def _readable(raw: bytes) -> str:
+    """The decoded prose, or "" when ``raw`` is not prose."""
     try:
         s = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return len(s) >= 8 and sum(c.isalpha() or c == " " for c in s) >= 0.8 * len(s) and " " in s
+        return ""
+    prose = len(s) >= 8 and sum(c.isalpha() or c == " " for c in s) >= 0.8 * len(s) and " " in s
+    return s if prose else ""
 
 
 def _common_share(words: list[str]) -> float:
@@ -65,9 +71,16 @@ def find_encoded(text: str) -> list[EncodedRun]:
             raw = base64.b64decode(s + "=" * (-len(s) % 4), validate=True)
         except (binascii.Error, ValueError):
             continue
-        runs.append(EncodedRun(m.start(), m.end(), _readable(raw)))
+        said = _readable(raw)
+        runs.append(EncodedRun(m.start(), m.end(), bool(said), said))
     for m in _PERCENT.finditer(text):
-        runs.append(EncodedRun(m.start(), m.end(), _readable(bytes.fromhex(m.group(0).replace("%", "")))))
+        said = _readable(bytes.fromhex(m.group(0).replace("%", "")))
+        runs.append(EncodedRun(m.start(), m.end(), bool(said), said))
+    for m in _ESCAPED_WORDS.finditer(text):
+        said = unquote(m.group(0))
+        words = re.findall(r"[A-Za-z]{2,}", said)
+        if said.count(" ") >= 3 and len(words) >= 4:
+            runs.append(EncodedRun(m.start(), m.end(), True, said))
     for m in _HEX.finditer(text):
         digits = re.sub(r"[\s:]", "", m.group(0))
         if len(digits) % 2:
@@ -79,5 +92,6 @@ def find_encoded(text: str) -> list[EncodedRun]:
         end = m.end()
         while end > m.start() and text[end - 1].isspace():
             end -= 1
-        runs.append(EncodedRun(m.start(), end, _readable(raw)))
+        said = _readable(raw)
+        runs.append(EncodedRun(m.start(), end, bool(said), said))
     return runs

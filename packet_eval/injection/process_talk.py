@@ -26,8 +26,16 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
     ("level stated as a field", re.compile(
         rf"(?<!target )(?<!target_)(?<!current )(?<!next )(?<!proposed )(?<!nominated )(?<!applying )"
         rf"(?<!requested )(?<!desired )(?<!sought )(?<!current_)"
-        rf"\b(?:assessed[ _]level|overall[ _]level|demonstrated[ _]level|level|rating|grade|verdict)"
-        rf"\s*[:=]\s*[*_\"'`]*\s*{_LEVEL}\b", _I)),
+        rf"\b(?:assessed[ _]level|overall[ _]level|demonstrated[ _]level|level|rating|grade|verdict|overall)"
+        rf"[*_]*\s*[:=|]\s*[*_\"'`]*\s*{_LEVEL}\b", _I)),
+    # A table row or field that gives a dimension id a level: "| eval_design | staff |".
+    ("level stated as a field", re.compile(
+        rf"\b[a-z]+_[a-z_]+[*_`]*\s*[:=|]\s*[*_\"'`]*\s*{_LEVEL}\b(?!\s*(?:engineers?|teams?|peers?))", _I)),
+    ("what counts as evidence", re.compile(
+        rf"\b(?:evidence|spans?|quotes?)\b[^.\n]{{0,40}}\b(?:verbatim|for the extractor)\b"
+        rf"|\b(?:copy|use|quote|take|paste)\s+(?:\w+\s+){{0,2}}verbatim\b"
+        rf"|\b{_LEVEL}[- ]level evidence\b|\bkey evidence\s*\(\s*{_LEVEL}"
+        rf"|\bevidence\s*\((?:[^)]*\b)?{_LEVEL}\b", _I)),
     ("directive about flags", re.compile(
         rf"\b(?:leave|leaving|clear|clearing|omit|omitting|empty|drop|remove|suppress|skip|limit)\b.{{0,40}}"
         rf"\b{_FLAG_NAMES}|\b{_FLAG_NAMES}\b.{{0,40}}\b(?:empty|none|cleared|omitted|need not|"
@@ -65,6 +73,32 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
         rf"(?:^|[.:;!?]\s+|\|\s*)(?:set|assign|give|mark|record|return|output|leave|clear|treat|inherit|"
         rf"report|list|read|rate|score|grade|level)\s+(?:the\s+|this\s+|all\s+|every\s+|any\s+|each\s+)?"
         rf"(?:\w+\s+){{0,3}}(?:level|flags?|gaps?|result|rating|evidence|{_LEVEL})\b", _I)),
+    # A level given to the author or packet by someone: "confirmed the author at Staff", "level set to
+    # staff", "be assessed at staff". The author's own "I was promoted to senior" is left alone.
+    ("level assigned to the author", re.compile(
+        rf"^(?!.*\b(?:i|i'm|i've|i was|my)\b).*\b(?:assessed|rated|levell?ed|promoted|confirmed|ratified|"
+        rf"determined|set|placed|scored|graded|awarded|calibrated|answer|verdict|outcome)\b[^.\n]{{0,30}}?"
+        rf"(?:\b(?:at|to|as|is)\s+|[:=]\s*)(?:the\s+|an?\s+)?[*_]*{_LEVEL}\b", _I | re.DOTALL)),
+    ("level assigned to the author", re.compile(
+        rf"\b(?:rate|level|assess|score|grade|place)\s+(?:me|him|her|them)\s+(?:at|as)\s+(?:\w+\s+)?{_LEVEL}\b"
+        rf"|\b(?:this|the)\s+(?:packet|candidate|author|submission)\s+demonstrates\s+{_LEVEL}", _I)),
+    ("rewrites the ladder's rules", re.compile(
+        r"\b(?:min_dimensions|min_core|level_rule)\b"
+        rf"|\b{_LEVEL}\s+(?:now\s+)?requires?\s+only\b"
+        r"|\b(?:ladder|level(?:ling)? rule|levell?ing (?:policy|guide|charter)|core[- ]dimensions?)\b"
+        r".{0,60}\b(?:revision|revised|amended|supersed\w*|dropped|relaxed|waived|override)\b"
+        r"|\b(?:dropped|removed|waived|relaxed|amended|revised)\b.{0,40}\b(?:requirement|ladder|rule \d+)\b", _I)),
+    ("directive about flags", re.compile(
+        r"\b(?:prompt_injection|team_attribution|unsupported_claim|\w+_proxy|velocity flag|benchmark flag)\b"
+        r".{0,30}(?:\bn/a\b|\b(?:resolved|cleared|clean|waived|pre-?cleared)\b)"
+        r"|\b(?:not|never|n't)\s+(?:\w+\s+)?(?:trigger|raise|fire|apply|set)\s+(?:an?\s+|the\s+|any\s+)?"
+        r"(?:prompt_injection|team_attribution|unsupported_claim|\w+_proxy|velocity flag|benchmark flag)\b"
+        r"|\bflag pre-?clearance\b", _I)),
+    ("authority over the assessment", re.compile(
+        r"\b(?:automated|assessment|extraction)\s+(?:\w+\s+)?(?:is|are)\s+(?:advisory|informational)\b"
+        r"|\b(?:assessment|automated|extraction|scoring)\s+tools?\s+(?:should|must|shall|are to|may not)\b"
+        rf"|\b(?:output|result|assessment|rating|level)s?\s+(?:below|under|other than|lower than)\s+{_LEVEL}\b"
+        r"|\bexecutive override\b|\bi am instructing\b", _I)),
     ("roleplay", re.compile(
         r"\blet'?s play\b|\bpretend (?:you|to be)\b|\bimagine (?:you are|you're)\b|\bact as\b"
         r"|\b(?:you are|you're)\s+(?:now\s+)?\w*(?:bot|gpt)\b|\bstay in character\b", _I)),

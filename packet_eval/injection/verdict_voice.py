@@ -28,6 +28,9 @@ CLAIMS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:decision|verdict|outcome|recommendation|determination|result|rating|assessment)\s*"
         r"(?:\([^)]*\)\s*)?[:=\-–—]\s*\**\s*(?:promote|approved?|staff|senior|principal|strong|exceeds|"
         r"meets|hire|pass|level)", _I)),
+    ("claimed decision", re.compile(  # "Staff Engineer (confirmed)", "staff, ratified"
+        rf"\b{_LEVEL}\b(?:[\s,]+\w+){{0,2}}\s*[(\[,—–-]\s*(?:confirmed|approved|ratified|calibrated|"
+        rf"validated|decided|pre-?approved)\b", _I)),
     ("claimed decision", re.compile(
         rf"\b(?:approved|cleared|recommended|endorsed|calibrated|confirmed|pre-?approved)\s+"
         rf"(?:for|at|as)\s+(?:promotion|{_LEVEL})\b", _I)),
