@@ -45,6 +45,11 @@ _NAME_SITES = [
     re.compile(rf"({_NAME})\s+(?:said|says|wrote|writes|told|notes|noted|commented|designed|reviewed)\b"),
     # Possessives mid-sentence: "into Søren’s existing agent".
     _POSSESSIVE := re.compile(rf"(?<=[a-z,;] )({_W})['’]s\b"),
+    # Honorifics, and the line after a closing word ("Best regards,\nName").
+    re.compile(rf"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor|Sir|Dame)\.?[ \t]+({_NAME})"),
+    re.compile(rf"(?mi)^[ \t>*_]*(?:(?:best|kind|warm|many)?[ \t]*regards|best(?: wishes)?|thanks|"
+               rf"thank you|cheers|sincerely|yours(?: sincerely| truly)?|warmly|signed|respectfully)"
+               rf"[ \t]*[,.!—–-]?[ \t]*\n[ \t>*_—–-]*(?-i:({_NAME}))"),
     _SIGN_OFF := re.compile(rf"(?m)^[ \t>*_—–-]*({_NAME})[ \t*_]*\n?\s*\Z"),
 ]
 # A product can be possessive and a team can close a packet: these sites need a listed name.

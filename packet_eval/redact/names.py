@@ -151,6 +151,15 @@ def _english(word: str, text_lower_words: frozenset[str]) -> bool:
     return w in english_words() or w in text_lower_words
 
 
+def _english_form(word: str, lower: frozenset[str]) -> bool:
+    """An English word or an inflection of one ("Mentored", "Shadowing", "Builds")."""
+    w = word.lower()
+    stems = [w] + [w[: -len(x)] for x in ("ed", "d", "ing", "es", "s", "ly")
+                   if w.endswith(x) and len(w) - len(x) >= 3]
+    # An unlisted capitalised -ed/-ing/-ly word ("Mentored", "Shadowing") is a verb or adverb.
+    return any(_english(x, lower) for x in stems) or w.endswith(("ed", "ing", "ly"))
+
+
 def _sentence_start(text: str, start: int) -> bool:
     before = text[:start].rstrip(" \t*_>\"“'‘(-—–|#")
     return not before or before[-1] in ".!?:\n"
@@ -158,7 +167,8 @@ def _sentence_start(text: str, start: int) -> bool:
 
 def _run_is_name(text: str, start: int, words: list[str], lower: frozenset[str]) -> bool:
     core = [w for w in words if not re.fullmatch(r"[A-Z]\.|[\"“].*|" + _PARTICLE, w)]
-    if not core or any(w in _NOT_NAMES for w in core):
+    # "Glowfin Media", "Northgate Health": an organisation's word makes the run no person.
+    if not core or any(w in _NOT_NAMES or w.lower() in _ORG_WORDS for w in core):
         return False
     if len(core) >= 2 or (len(core) == 1 and len(words) > 1 and re.match(_INITIAL, words[0])):
         listed = [w for w in core if _listed(w) or any(_listed(p) for p in w.split("-"))]
@@ -200,8 +210,9 @@ def find_names(text: str) -> list[str]:
     for m in _RUN.finditer(text):
         words = m.group().split()
         # A sentence's first word is capitalised anyway: drop it when it is not a name.
+        # An unlisted word that is not English either ("Mei" of "Mei Lin Fitzgerald") stays.
         if len(words) > 1 and _sentence_start(text, m.start()) and (
-                words[0] in _NOT_NAMES or not is_listed_name(words[0])):
+                words[0] in _NOT_NAMES or (not is_listed_name(words[0]) and _english_form(words[0], lower))):
             start = m.start() + len(words[0]) + 1
             words = words[1:]
         else:

@@ -22,9 +22,28 @@ _STREET = (r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Way|Close|Court|Ct
            r"Straße|Strasse|straße|strasse|weg|laan|straat|gracht|Rue|Via|Calle|Avenida)")
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _US_STATE_ZIP = r"[A-Z]{2}\s+\d{5}(?:-\d{4})?"
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_ORDINAL = r"\d{1,2}(?:st|nd|rd|th)?(?!\d)"
+# One piece of an address: words that start with a digit or a capital ("3rd Cross", "Apt 5B").
+_ADDR_PART = r"(?:No\.\s*)?[\dA-Z\u00c0-\u00de#][\w.'’/#-]*(?:[ ]+[\dA-Z\u00c0-\u00de][\w.'’/-]*){0,4}"
+# Words that name what follows as someone's id, badge or account: the value is masked whatever its format.
+_ID_WORD = r"(?:id|ID|number|no\.?|nr\.?|#|code)"
+# Strong keywords name an id alone ("Badge: BDG 4471-09"); weak ones need an id word ("member ID").
+_ID_KEYWORD = (rf"(?:(?i:employee|staff|personnel|badge|payroll|HR)\b(?:[ \t]*{_ID_WORD}\b\.?)?|"
+               rf"(?i:member|worker|contractor|access[ -]card|card|locker|desk|clocking|user)"
+               rf"[ \t]*{_ID_WORD}\b\.?)")
+# A chat or code-hosting place: a handle-like word beside one is a handle.
+_PLATFORM = (r"(?:Discord|Slack|GitHub|GitLab|Bitbucket|Teams|Mastodon|Bluesky|Twitter|X|Telegram|"
+             r"Signal|WhatsApp|Matrix|IRC|Keybase|Kaggle|Hugging ?Face|Reddit|LinkedIn|Instagram|"
+             r"Threads|Codeberg|Stack Overflow|Zulip|Mattermost)")
+_HANDLE_WORD = (r"[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*(?:_[a-z0-9]*|\d+)[a-z0-9]*"
+                r"|[a-z][a-z0-9]*(?:[._][a-z0-9]+)+")
 
 # (kind, pattern), tried in this order; a later match inside an earlier one is skipped.
 RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
+    # A fediverse address (@user@host) is one handle, not an "@" and an email.
+    ("HANDLE", re.compile(r"(?<![\w.@/])@[\w.-]+@[\w-]+(?:\.[\w-]+)+")),
     ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     ("EMAIL", re.compile(rf"\b[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)+\b", re.IGNORECASE)),
     ("URL", re.compile(r"\bhttps?://[^\s)>\]\"'`]+|\bwww\.[^\s)>\]\"'`]+|\bgo/[\w./#-]+")),
@@ -32,9 +51,24 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     ("URL", re.compile(r"\b(?:[\w-]+\.)+(?:com|io|dev|org|net|me|co|ai|app|page|site|uk|de|fr|"
                        r"nl|ie|in|social)/[^\s)>\]\"'`,]+")),
     ("HANDLE", re.compile(r"(?<![\w.@/])@[A-Za-z0-9][\w.-]*[A-Za-z0-9_](?:@[\w-]+(?:\.[\w-]+)+)?")),
+    # An address named as one: "my address is ...", "Address: ...", "| Home | ...", "lives at ...".
+    ("ADDRESS", re.compile(
+        rf"(?i:\b(?:(?:home|postal|mailing|new|current|residential)\s+)?address\b[^.\n:|]{{0,40}}?"
+        rf"(?:\bas\b|\bis\b|:|\|)|\b(?:home|residence|lives?|living|reside[sd]?)\s*(?::|\||\bat\b))"
+        rf"[ \t|*_]*({_ADDR_PART}(?:,[ \t]*{_ADDR_PART}){{0,6}})")),
+    # Indian style: "No. 42, 3rd Cross, Indiranagar 2nd Stage, Bengaluru 560038" (a six-digit PIN).
+    ("ADDRESS", re.compile(
+        rf"\b(?:No\.|#|Flat|House|Plot|Door)\s*\d+[\w/-]*(?:,[ \t]*{_ADDR_PART}){{1,6}}"
+        rf"[ \t]*[-–]?[ \t]*\d{{3}}[ ]?\d{{3}}\b")),
+    # European style: street then number, postcode then city ("Kastanienallee 58, 10119 Berlin").
+    ("ADDRESS", re.compile(
+        r"\b[A-Z\u00c0-\u00de][\w'’.-]+(?:[ ][A-Z\u00c0-\u00de][\w'’.-]+){0,3}[ ]\d{1,4}[a-zA-Z]?,"
+        r"[ \t]*(?:[A-Z]{1,2}-)?(?:\d{4}[ ]?[A-Z]{2}|\d{4,5})[ ]+[A-Z\u00c0-\u00de][\w-]+")),
+    # US city, state and ZIP alone: "Somerville, MA 02144".
+    ("ADDRESS", re.compile(rf"\b[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,[ ]+{_US_STATE_ZIP}\b")),
     ("ADDRESS", re.compile(
         rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][\w'’-]+\s+){{1,3}}{_STREET}\b\.?"
-        rf"(?:,?\s+(?:[A-Z][a-z][\w'’-]*\s?){{1,3}})?(?:,?\s*(?:{_UK_POSTCODE}|{_US_STATE_ZIP}|\d{{4,5}}))?")),
+        rf"(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|Flat|Floor|Fl|#)\.?\s*[\w-]+)?(?:,?\s+(?:[A-Z][a-z][\w'’-]*\s?){{1,3}})?(?:,?\s*(?:{_UK_POSTCODE}|{_US_STATE_ZIP}|\d{{4,5}}))?")),
     ("ADDRESS", re.compile(rf"\b(?:{_UK_POSTCODE})\b")),
     # An id named by its keyword: whatever its format, the value after the keyword is masked.
     ("NATIONAL_ID", re.compile(
@@ -51,15 +85,40 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     ("MAC", re.compile(r"\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\b")),
     ("IP", re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")),
     ("PLATE", re.compile(r"\b[A-Z]{2}\d{2}\s[A-Z]{3}\b|\b\d{2,3}-[A-Z]{1,2}-\d{1,6}\b")),
+    ("EMPLOYEE_ID", re.compile(r"\b(?:EMP|EID|emp|eid)[-_#: ]?\d{3,}\b")),
+    # After its keyword, only the value is masked: one code with a digit, or a short letter
+    # prefix and one ("Badge | BDG 4471-09", "employee number is 0070-4512").
     ("EMPLOYEE_ID", re.compile(
-        r"\b(?:EMP|EID|emp|eid)[-_#: ]?\d{3,}\b|"
-        r"\b(?:employee|staff|personnel|badge|payroll|HR)\s+(?:id|number|no\.?|#)?\s*[:#]?\s*"
-        r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{2,}\b", re.IGNORECASE)),
+        rf"\b{_ID_KEYWORD}[ \t*_]*[:#|]?[ \t*_|]*(?:(?:is|was|reads)[ \t]+)?"
+        r"((?:[A-Z]{1,4}[ ](?=\d))?(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{2,}\b)")),
     # Letters then digit groups: B-77102, HR-2290-5517 (four digits or more, so GPT-4 stays).
     ("EMPLOYEE_ID", re.compile(r"\b[A-Z]{1,4}-(?=(?:\d-?){4,})\d+(?:-\d+)*\b")),
+    # A birth date in any form after its cue: "born in March 1991", "DOB: 1991", "birthday is 4 May".
+    ("DATE", re.compile(
+        rf"(?i:\b(?:born|date of birth|birth ?date|DOB|D\.O\.B\.|birthday)\b)"
+        rf"[ \t]*(?:is|was|on|in|:|-)?[ \t]*(?:is|on|in)?[ \t]*"
+        rf"((?:{_ORDINAL}[ \t]+(?:of[ \t]+)?)?{_MONTH}(?:[ \t]+{_ORDINAL})?,?(?:[ \t]+(?:19|20)\d{{2}})?"
+        rf"|(?:19|20)\d{{2}}(?:-\d{{2}}-\d{{2}})?|\d{{1,2}}[/.-]\d{{1,2}}(?:[/.-]\d{{2,4}})?)")),
+    # A whole date with a month name: dates of birth are written this way ("born 3 March 1991").
+    ("DATE", re.compile(rf"\b{_ORDINAL}[ \t]+(?:of[ \t]+)?{_MONTH},?[ \t]+(?:19|20)\d{{2}}\b|"
+                        rf"\b{_MONTH}[ \t]+{_ORDINAL},?[ \t]+(?:19|20)\d{{2}}\b")),
     ("DATE", re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.](?:19|20)\d{2}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b")),
     ("PHONE", re.compile(r"\b555[-. ]\d{4}\b")),  # North America's fictional short form
-    ("PHONE", re.compile(r"(?<![\w.])\+?\d[\d ().-]{7,}\d(?:\s*(?:ext\.?|x)\s*\d{1,6})?(?!\w|\.\d)")),
+    # Dots only: "416.555.0187" (three or more groups; a dotted quad is an IP, above).
+    ("PHONE", re.compile(r"(?<![\w.])\+?\d{2,4}(?:\.\d{2,4}){2,4}(?![\w]|\.\d)")),
+    ("PHONE", re.compile(r"(?<![\w.])\+?\d[\d ().-]{7,}\d"
+                         r"(?:,?\s*(?:ext\.?|extension|x)\s*\d{1,6})?(?!\w|\.\d)")),
+    # A handle-like word beside a platform: "kaiwen_dev on the company Discord", "Slack: ml_rin".
+    ("HANDLE", re.compile(
+        rf"(?<![\w.@/`-])({_HANDLE_WORD})(?![\w@/`-])(?=[ \t]+(?:on|in|via|at)[ \t]+(?:the[ \t]+)?"
+        rf"(?:\w+[ \t]+)?{_PLATFORM}\b|[ \t]*\([ \t]*{_PLATFORM}\b)")),
+    # Named as a handle: "my GitHub username is kaiwen", "Discord handle: Rin".
+    ("HANDLE", re.compile(
+        rf"\b{_PLATFORM}[ \t]+(?i:handle|username|user ?name|alias|nick(?:name)?|login|account)"
+        rf"[ \t]*(?:is[ \t]+|:[ \t]*)?[`'\"“]?([\w][\w.-]*\w)")),
+    ("HANDLE", re.compile(
+        rf"\b{_PLATFORM}(?:[ \t]+(?:handle|username|user|name|id|alias|account|nick))?"
+        rf"[ \t]*(?:is[ \t]+|:[ \t]*|[ \t]+)({_HANDLE_WORD})(?![\w@/`-])")),
     ("LEAVE", re.compile(
         r"\b(?:parental|maternity|paternity|medical|sick|bereavement|disability|stress)\s+leave"
         r"(?:\s+(?:from|until|since|starting|in)\s+(?:\d{1,2}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}|"
@@ -77,8 +136,13 @@ def _digits(s: str) -> int:
 
 def _plausible(kind: str, s: str) -> bool:
     if kind == "PHONE":
-        core = re.sub(r"\s*(?:ext\.?|x)\s*\d+$", "", s)
-        return 9 <= _digits(core) <= 15 and not re.fullmatch(r"[\d.]+", core)
+        core = re.sub(r",?\s*(?:ext\.?|extension|x)\s*\d+$", "", s)
+        # A dotted run is a phone only in phone-like groups (3.3.4, 2.2.2.2.2), not a version.
+        dotted = re.fullmatch(r"[\d.]+", core)
+        return 9 <= _digits(core) <= 15 and (not dotted or re.fullmatch(
+            r"\d{3}\.\d{3}\.\d{4}|\d{2,4}(?:\.\d{2,4}){2,4}", core) is not None)
+    if kind == "ADDRESS":  # "went live at 88%" is no address: it needs a number and a capital
+        return bool(re.search(r"\d", s) and re.search(r"[A-Z\u00c0-\u00de]", s) and len(s.split()) >= 2)
     if kind == "IP":
         return all(int(p) <= 255 for p in s.split("."))
     if kind == "ACCOUNT":

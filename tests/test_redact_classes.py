@@ -1,0 +1,58 @@
+"""Recogniser classes added after the planted-PII test split was scored once.
+
+Each case is written here, not copied from the data set: the class is tested
+(a month-name date, a dotted phone, a fediverse address, a handle beside a
+platform, an id after its keyword, address formats), and so is what must stay
+(versions, percentages, a product after "live at", verbs that open a sentence).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from packet_eval.redact import Redactor
+
+
+@pytest.mark.parametrize(("text", "masked", "kept"), [
+    # Dates of birth: month names, ordinals, and any form after a birth cue.
+    ("The form wants my birth date, 14th of February 1988, by Friday.",
+     ["14th of February 1988"], ["Friday"]),
+    ("I share a birthday with the launch: August 9, 1990.", ["August 9, 1990"], ["launch"]),
+    ("I was born in May 1987 and HR has it.", ["May 1987"], ["HR has it"]),
+    ("DOB: 1979 (for the insurer).", ["1979"], ["insurer"]),
+    # Phones written with dots only, and an extension after a comma.
+    ("Call 303.555.0148 after six.", ["303.555.0148"], ["after six"]),
+    ("Desk line +49 30 5550 1234, ext 77 on weekdays.", ["5550 1234", "77"], ["weekdays"]),
+    ("We shipped v2.13.4 and uptime stayed 99.95% (10.0.0.1 is the gateway).", [], ["v2.13.4", "99.95%"]),
+    # Handles: a fediverse address, and handle-like words beside a platform.
+    ("Find me at @qrl_otto@fosstodon.example on weekends.", ["qrl_otto", "fosstodon"], ["weekends"]),
+    ("Thanks to zed_mirren on the team Discord and to bo.kwan (GitLab).",
+     ["zed_mirren", "bo.kwan"], ["Thanks to"]),
+    ("My GitHub username is plumtree and my Slack handle: Vasko.", ["plumtree", "Vasko"], ["GitHub"]),
+    ("I pushed eval_runner to the repo and wrote the `data_loader` docs.", [],
+     ["eval_runner", "data_loader"]),
+    # Ids named by a keyword, in prose and in table cells; a keyword without an id stays.
+    ("My staff number is 0042-7781 for payroll.", ["0042-7781"], ["payroll"]),
+    ("| Badge | QX 5512-3 |", ["5512-3"], ["Badge"]),
+    ("Submit it via the HR portal by 31 October; card: 23 bugs fixed.", [], ["HR portal", "card: 23"]),
+    # Addresses: named as one, European, Indian and US formats.
+    ("HR has my new address as 9 Pell Mews, Unit 4, Hartwell, VT 05041, and my phone.",
+     ["Pell Mews", "Hartwell", "05041"], ["and my phone"]),
+    ("- Address: Lindenstraße 12, 04109 Leipzig", ["Lindenstraße", "04109", "Leipzig"], ["Address"]),
+    ("Post to Keizersgracht 123, 1015 CJ Amsterdam please.", ["Keizersgracht", "1015 CJ"], ["please"]),
+    ("| Home | Flat 7, 12th Main, Koramangala 4th Block, Bengaluru 560034 |",
+     ["Koramangala", "560034"], ["Home"]),
+    ("We went live at 88% and the residence hall app shipped.", [], ["live at 88%"]),
+    # Names: honorifics, closing lines, and a sentence opened by a verb.
+    ("Dr. Quilla Ferrante reviewed the protocol.", ["Quilla", "Ferrante"], ["protocol"]),
+    ("Best regards,\nTavita Lealaiauloto\n", ["Tavita", "Lealaiauloto"], ["Best regards"]),
+    ("Mentored Hamid and Bea through their first on-call weeks.", ["Hamid"], ["Mentored"]),
+])
+def test_recogniser_classes(text, masked, kept):
+    r = Redactor.for_text(text)
+    out = r.redact(text)
+    for s in masked:
+        assert s not in out, (s, out)
+    for s in kept:
+        assert s in out, (s, out)
+    assert r.restore(out) == text
