@@ -43,7 +43,17 @@ from packet_eval.redact import Redactor
     ("| Home | Flat 7, 12th Main, Koramangala 4th Block, Bengaluru 560034 |",
      ["Koramangala", "560034"], ["Home"]),
     ("We went live at 88% and the residence hall app shipped.", [], ["live at 88%"]),
-    # Names: honorifics, closing lines, and a sentence opened by a verb.
+    ("I live at 17 Rue des Lilas, 75011 Paris.", ["Lilas", "75011"], ["I live at"]),
+    ("Send it to 4-2-8 Shibakoen, Minato-ku, Tokyo 105-0011 by Monday.",
+     ["Shibakoen", "105-0011"], ["Monday"]),
+    # A personal site named bare, a plate named as one, a handle named as one, a condition.
+    ("My site is ren-builds.dev and the docs live on the wiki.", ["ren-builds"], ["wiki"]),
+    ("My car is KA 05 MN 4821 for the car park.", ["KA 05 MN 4821"], ["car park"]),
+    ("my handle is sk8r_99 everywhere", ["sk8r_99"], ["everywhere"]),
+    ("I was out for IVF treatment in spring.", ["IVF"], ["spring"]),
+    # Names: a reviewer column of a table, honorifics, closing lines, a sentence opened by a verb.
+    ("| Reviewer | Role |\n|---|---|\n| Fenella Ashdown | Staff |\n| Whole team owns it | Lead |\n",
+     ["Fenella", "Ashdown"], ["Whole team owns it", "Staff", "Role"]),
     ("Dr. Quilla Ferrante reviewed the protocol.", ["Quilla", "Ferrante"], ["protocol"]),
     ("Best regards,\nTavita Lealaiauloto\n", ["Tavita", "Lealaiauloto"], ["Best regards"]),
     ("Mentored Hamid and Bea through their first on-call weeks.", ["Hamid"], ["Mentored"]),

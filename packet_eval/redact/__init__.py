@@ -20,7 +20,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from packet_eval.redact.names import CALENDAR, find_names, handles_for, is_listed_name, is_particle
+from packet_eval.redact.names import (
+    CALENDAR,
+    find_names,
+    handles_for,
+    is_listed_name,
+    is_particle,
+    table_names,
+)
 from packet_eval.redact.patterns import find_patterns
 
 _W = r"[A-Z\u00c0-\u00de\u0100-\u024f][\w\u00c0-\u024f\u0300-\u036f'’-]+"
@@ -58,7 +65,8 @@ _NOT_NAMES = {"She", "He", "They", "It", "Everyone", "Nobody", "Someone", "Senio
               "Junior", "Mid", "AI", "The", "This", "That", "We", "Our", "My", "I", "Summary",
               "Impact", "Team", "Engineer", "Manager", "Principal", "Lead", "Q1", "Q2", "Q3",
               "Q4", "Self", "Promotion", "Packet", "Review", "Nomination", "Case", "Growth",
-              "Areas", "Level", "Software", "Machine", "Learning", "Platform", "Data", "Product"}
+              "Areas", "Level", "Software", "Machine", "Learning", "Platform", "Data", "Product",
+              "Role", "Name", "Title", "Date", "Notes", "Status", "Comment", "Comments"}
 @dataclass
 class Redactor:
     """A placeholder map for one packet: ``redact`` text going out, ``restore`` text coming back."""
@@ -93,6 +101,7 @@ class Redactor:
                 if words and not any(w in _NOT_NAMES for w in words):
                     found.append(candidate)
         found += find_names(text)
+        found += table_names(text)
         found += handles_for(text, found)
         # Every part of a full name alone too; a listed name's parts whatever they look like.
         parts = {p for n in found for p in re.split(r"[\s,]+", n)

@@ -78,7 +78,10 @@ _ORG_WORDS = {"mobile", "labs", "lab", "inc", "ltd", "llc", "group", "bank", "he
               "technologies", "analytics", "mutual", "insurance", "energy", "media", "cloud",
               "platform", "office", "services", "solutions", "care", "capital", "partners",
               "assist", "assistant", "advisor", "tutor", "pharmacy", "outlet", "comms", "room",
-              "operations", "foundation", "university", "college", "hospital", "clinic", "council"}
+              "operations", "foundation", "university", "college", "hospital", "clinic", "council",
+              "freight", "logistics", "airlines", "airways", "motors", "foods", "retail", "consulting",
+              "studio", "studios", "games", "robotics", "networks", "software", "pharma",
+              "therapeutics", "telecom", "bancorp", "holdings", "ventures", "industries", "press"}
 _NOT_NAMES = {"She", "He", "They", "It", "Everyone", "Nobody", "Someone", "Senior", "Staff",
               "Junior", "Mid", "AI", "The", "This", "That", "We", "Our", "My", "I", "Summary",
               "Impact", "Team", "Engineer", "Manager", "Principal", "Lead", "Self", "Promotion",
@@ -173,8 +176,14 @@ def _run_is_name(text: str, start: int, words: list[str], lower: frozenset[str])
     if len(core) >= 2 or (len(core) == 1 and len(words) > 1 and re.match(_INITIAL, words[0])):
         listed = [w for w in core if _listed(w) or any(_listed(p) for p in w.split("-"))]
         unlisted = [w for w in core if w not in listed]
-        return bool(listed or re.match(_INITIAL, words[0])) and not any(
-            _english(w, lower) for w in unlisted)
+        if any(_english(w, lower) for w in unlisted):
+            return False
+        # Two unlisted words ("Jun Watanabe") need a person's position: "to", "with", "by" before.
+        before = text[max(0, start - 40):start]
+        return bool(listed or re.match(_INITIAL, words[0])) or (
+            all(re.fullmatch(r"[A-Z\u00c0-\u00de][a-z\u00df-\u024f'’]+(?:-[A-Z][a-z\u00df-\u024f'’]+)?", w)
+                and not _english_form(w, lower) for w in core)
+            and bool(_BEFORE.search(before)) and not _NOT_BEFORE.search(before))
     word = core[0]
     after = text[start + len(" ".join(words)):][:60]
     before = text[max(0, start - 40):start]
@@ -191,6 +200,45 @@ def _run_is_name(text: str, start: int, words: list[str], lower: frozenset[str])
     if not _english(word, lower):
         return not _sentence_start(text, start) or cue_after
     return cue_before or cue_after
+
+
+_NAME_COLUMN = re.compile(r"(?i)\b(?:name|reviewer|author|engineer|person|owner|mentor|mentee|"
+                          r"approver|signed|sponsor|manager|candidate|who|peer|member|contact|"
+                          r"nominee|nominator|calibrator|lead|colleague|teammate)s?\b")
+_CELL_NAME = re.compile(r"[^\W\d_][\w.'’-]*(?:[ \t]+[^\W\d_][\w.'’-]*){0,3}")
+
+
+def _cell_is_name(cell: str, lower: frozenset[str]) -> bool:
+    # The whole cell, bar a "(role)" or ", role" after it, and every word capitalised or of a
+    # script without case; prose in an "Owner" column ("Callum now owns repairs") is not a name.
+    words = cell.split()
+    if not words or any(w in _NOT_NAMES or w.lower() in _ORG_WORDS for w in words):
+        return False
+    if not all(w[:1].isupper() or (w[:1].isalpha() and not w[:1].islower() and not w[:1].isupper())
+               for w in words):
+        return False
+    return not all(_english_form(w, lower) for w in words if w.isascii())
+
+
+def table_names(text: str) -> list[str]:
+    """Names in the cells of a markdown table column headed "Reviewer", "Name", "Owner" and the like."""
+    found: list[str] = []
+    lower = frozenset(re.findall(r"(?<![\w.@/-])[a-z][a-z'’]+(?![\w@/-])", text))
+    lines = text.splitlines()
+    for i in range(len(lines) - 1):
+        if not (lines[i].lstrip().startswith("|") and re.fullmatch(r"\s*\|?[\s:|-]*-[\s:|-]*", lines[i + 1])):
+            continue
+        header = [c.strip(" *_") for c in lines[i].strip().strip("|").split("|")]
+        columns = [k for k, h in enumerate(header) if _NAME_COLUMN.search(h)]
+        for row in lines[i + 2:]:
+            if not row.lstrip().startswith("|"):
+                break
+            cells = [c.strip(" *_") for c in row.strip().strip("|").split("|")]
+            for k in columns:
+                cell = re.split(r"\s*[(,—–]", cells[k])[0].strip() if k < len(cells) else ""
+                if _CELL_NAME.fullmatch(cell) and _cell_is_name(cell, lower):
+                    found.append(cell)
+    return found
 
 
 def _script_of(text: str) -> str:

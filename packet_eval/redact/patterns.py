@@ -26,7 +26,9 @@ _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|
           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _ORDINAL = r"\d{1,2}(?:st|nd|rd|th)?(?!\d)"
 # One piece of an address: words that start with a digit or a capital ("3rd Cross", "Apt 5B").
-_ADDR_PART = r"(?:No\.\s*)?[\dA-Z\u00c0-\u00de#][\w.'’/#-]*(?:[ ]+[\dA-Z\u00c0-\u00de][\w.'’/-]*){0,4}"
+_ADDR_PART = (r"(?:No\.\s*)?[\dA-Z\u00c0-\u00de#][\w.'’/#-]*"
+              r"(?:[ ]+(?:(?:de|des|du|la|le|di|da|del|dos|van|von|der|den)[ ]+)?"
+              r"[\dA-Z\u00c0-\u00de][\w.'’/-]*){0,4}")
 # Words that name what follows as someone's id, badge or account: the value is masked whatever its format.
 _ID_WORD = r"(?:id|ID|number|no\.?|nr\.?|#|code)"
 # Strong keywords name an id alone ("Badge: BDG 4471-09"); weak ones need an id word ("member ID").
@@ -48,6 +50,10 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     ("EMAIL", re.compile(rf"\b[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)+\b", re.IGNORECASE)),
     ("URL", re.compile(r"\bhttps?://[^\s)>\]\"'`]+|\bwww\.[^\s)>\]\"'`]+|\bgo/[\w./#-]+")),
     # Profile links written without a scheme: github.com/x, linkedin.com/in/x, huggingface.co/x.
+    # A personal site named as one, bare: "my site is kofi-builds.dev", "blog: ren.example".
+    ("URL", re.compile(r"(?i:\b(?:my|personal)[ \t]+(?:web[ ]?)?"
+                       r"(?:site|blog|homepage|home page|portfolio|page)"
+                       r"[ \t]*(?:is[ \t]+|at[ \t]+|:[ \t]*)?)([\w-]+(?:\.[\w-]+)+)")),
     ("URL", re.compile(r"\b(?:[\w-]+\.)+(?:com|io|dev|org|net|me|co|ai|app|page|site|uk|de|fr|"
                        r"nl|ie|in|social)/[^\s)>\]\"'`,]+")),
     ("HANDLE", re.compile(r"(?<![\w.@/])@[A-Za-z0-9][\w.-]*[A-Za-z0-9_](?:@[\w-]+(?:\.[\w-]+)+)?")),
@@ -56,10 +62,11 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
         rf"(?i:\b(?:(?:home|postal|mailing|new|current|residential)\s+)?address\b[^.\n:|]{{0,40}}?"
         rf"(?:\bas\b|\bis\b|:|\|)|\b(?:home|residence|lives?|living|reside[sd]?)\s*(?::|\||\bat\b))"
         rf"[ \t|*_]*({_ADDR_PART}(?:,[ \t]*{_ADDR_PART}){{0,6}})")),
-    # Indian style: "No. 42, 3rd Cross, Indiranagar 2nd Stage, Bengaluru 560038" (a six-digit PIN).
+    # A house number, named parts, then a postcode: Indian ("No. 42, 3rd Cross, ..., Bengaluru
+    # 560038", a six-digit PIN) and Japanese ("4-2-8 Shibakoen, Minato-ku, Tokyo 105-0011") styles.
     ("ADDRESS", re.compile(
-        rf"\b(?:No\.|#|Flat|House|Plot|Door)\s*\d+[\w/-]*(?:,[ \t]*{_ADDR_PART}){{1,6}}"
-        rf"[ \t]*[-–]?[ \t]*\d{{3}}[ ]?\d{{3}}\b")),
+        rf"(?:\b(?:No\.|#|Flat|House|Plot|Door)\s*|\b)\d+(?:[-/]\d+)*[A-Za-z]?(?:[ ]{_ADDR_PART})?"
+        rf"(?:,[ \t]*{_ADDR_PART}){{1,6}}[ \t]*[-–]?[ \t]*(?:\d{{3}}[ ]?\d{{3}}|\d{{3}}-\d{{4}})\b")),
     # European style: street then number, postcode then city ("Kastanienallee 58, 10119 Berlin").
     ("ADDRESS", re.compile(
         r"\b[A-Z\u00c0-\u00de][\w'’.-]+(?:[ ][A-Z\u00c0-\u00de][\w'’.-]+){0,3}[ ]\d{1,4}[a-zA-Z]?,"
@@ -84,6 +91,11 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     ("ACCOUNT", re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\b")),  # IBAN
     ("MAC", re.compile(r"\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\b")),
     ("IP", re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")),
+    # A plate named as one, any country's format: "my car is KA 05 MN 4821", "registration: ...".
+    ("PLATE", re.compile(
+        r"(?i:\b(?:registration|reg\.?|licen[cs]e plate|number plate|plate|car is|car's|vehicle)"
+        r"(?:[ \t]+(?:no\.?|number|is))?[ \t]*(?::|is)?[ \t]*)"
+        r"((?=[A-Z0-9 -]*\d)[A-Z0-9]{1,4}(?:[ -][A-Z0-9]{1,5}){1,4})\b")),
     ("PLATE", re.compile(r"\b[A-Z]{2}\d{2}\s[A-Z]{3}\b|\b\d{2,3}-[A-Z]{1,2}-\d{1,6}\b")),
     ("EMPLOYEE_ID", re.compile(r"\b(?:EMP|EID|emp|eid)[-_#: ]?\d{3,}\b")),
     # After its keyword, only the value is masked: one code with a digit, or a short letter
@@ -112,6 +124,11 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     ("HANDLE", re.compile(
         rf"(?<![\w.@/`-])({_HANDLE_WORD})(?![\w@/`-])(?=[ \t]+(?:on|in|via|at)[ \t]+(?:the[ \t]+)?"
         rf"(?:\w+[ \t]+)?{_PLATFORM}\b|[ \t]*\([ \t]*{_PLATFORM}\b)")),
+    # Named as a handle, with or without the place: "my handle is sk8r_99", "username: tamsin".
+    ("HANDLE", re.compile(
+        r"(?i:\b(?:my|her|his|their|the)[ \t]+(?:[\w-]+[ \t]+)?"
+        r"(?:handle|username|user ?name|alias|nick(?:name)?)"
+        r"[ \t]*(?:is[ \t]+|:[ \t]*))[`'\"“]?([\w][\w.-]*\w)")),
     # Named as a handle: "my GitHub username is kaiwen", "Discord handle: Rin".
     ("HANDLE", re.compile(
         rf"\b{_PLATFORM}[ \t]+(?i:handle|username|user ?name|alias|nick(?:name)?|login|account)"
@@ -123,6 +140,11 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:parental|maternity|paternity|medical|sick|bereavement|disability|stress)\s+leave"
         r"(?:\s+(?:from|until|since|starting|in)\s+(?:\d{1,2}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}|"
         r"[A-Z][a-z]+))?", re.IGNORECASE)),
+    # Conditions and treatments named outright are health data wherever they sit.
+    ("HEALTH", re.compile(
+        r"\b(?:IVF|fertility treatment|pregnan(?:cy|t)|miscarriage|chemo(?:therapy)?|cancer|ADHD|autism|"
+        r"autistic|dyslexi[ac]|depression|anxiety disorder|long covid|diabetes|epilepsy|bipolar|"
+        r"PTSD|panic attacks?|menopause|HIV|multiple sclerosis)\b", re.IGNORECASE)),
     ("HEALTH", re.compile(
         r"\b(?:diagnosed with|treatment for|recovering from|signed off sick|off sick|"
         r"surgery|chemotherapy|therapy for|my (?:condition|diagnosis|illness|disability))"
