@@ -51,6 +51,13 @@ from packet_eval.redact import Redactor
     ("My car is KA 05 MN 4821 for the car park.", ["KA 05 MN 4821"], ["car park"]),
     ("my handle is sk8r_99 everywhere", ["sk8r_99"], ["everywhere"]),
     ("I was out for IVF treatment in spring.", ["IVF"], ["spring"]),
+    ("My flat is at 3/14 Chapel Street, Fitzroy VIC 3065.", ["Chapel Street", "3065"], ["My flat"]),
+    ("DM me: u/quietloss on Reddit; ORCID 0000-0002-1825-0097.", ["quietloss", "1825-0097"], ["Reddit"]),
+    ("My BSN 123456782 and NIE X1234567L are on the form.", ["123456782", "X1234567L"], ["form"]),
+    ("The laptop serial C02XG2JHJG5J is on the asset list.", ["C02XG2JHJG5J"], ["asset list"]),
+    ("My mother's maiden name is Okwuosa.", ["Okwuosa"], ["maiden name"]),
+    ("After Grace left, Ivy and Rowan reviewed every label.", ["Grace", "Ivy", "Rowan"], ["label"]),
+    ("Pharmacists in Bergen started reporting wrong doses.", [], ["Bergen"]),
     # Names: a reviewer column of a table, honorifics, closing lines, a sentence opened by a verb.
     ("| Reviewer | Role |\n|---|---|\n| Fenella Ashdown | Staff |\n| Whole team owns it | Lead |\n",
      ["Fenella", "Ashdown"], ["Whole team owns it", "Staff", "Role"]),

@@ -52,6 +52,8 @@ _NAME_SITES = [
     re.compile(rf"({_NAME})\s+(?:said|says|wrote|writes|told|notes|noted|commented|designed|reviewed)\b"),
     # Possessives mid-sentence: "into Søren’s existing agent".
     _POSSESSIVE := re.compile(rf"(?<=[a-z,;] )({_W})['’]s\b"),
+    re.compile(rf"(?i:\b(?:maiden|first|last|family|given|middle|birth|legal|married)[ \t]+name"
+               rf"[ \t]*(?:is|was|:)[ \t]*)(?-i:({_NAME}))"),
     # Honorifics, and the line after a closing word ("Best regards,\nName").
     re.compile(rf"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor|Sir|Dame)\.?[ \t]+({_NAME})"),
     re.compile(rf"(?mi)^[ \t>*_]*(?:(?:best|kind|warm|many)?[ \t]*regards|best(?: wishes)?|thanks|"

@@ -52,7 +52,10 @@ _DOING = {"said", "says", "wrote", "writes", "told", "noted", "commented", "desi
           "joined", "suggested", "proposed", "presented", "pointed", "spotted", "flagged",
           "showed", "approved", "signed", "labelled", "labeled", "mentored", "paired", "agreed",
           "disagreed", "raised", "is", "was", "has", "had", "did", "does", "will",
-          "would", "could", "can", "now", "then", "also", "first", "still", "from", "on"}
+          "would", "could", "can", "now", "then", "also", "first", "still", "from", "on",
+          "left", "rewrote", "reran", "fixed", "shipped", "added", "noticed", "explained", "sent",
+          "shared", "drafted", "tested", "checked", "answered", "replied", "came", "went", "moved",
+          "started", "stepped", "wanted", "needed", "thought", "felt", "knew", "saw", "gave", "got"}
 _BEFORE = re.compile(r"(?:thanks to|thank you|thanked|with|by|paired with|mentored|mentoring|"
                      r"mentor|ask|asked|told|cc|and|to|manager|lead|sponsor|hire|colleague|"
                      r"peer|analyst|reviewer|intern|engineer|designer|PM|partner|buddy)[,:]?\s+$",
@@ -191,9 +194,12 @@ def _run_is_name(text: str, start: int, words: list[str], lower: frozenset[str])
     doing = bool(next_word and next_word.group(1).lower() in _DOING
                  and not _sentence_start(text, start + len(word) + 1))
     cue_after = doing or bool(re.match(r"['’]s\b|\s+and\s+(?:I|me)\b", after)
-                              or _ROLE_AFTER.match(after))
+                              or _ROLE_AFTER.match(after)) or _beside_a_name(after, before, lower)
     cue_before = bool(_BEFORE.search(before)) and not _NOT_BEFORE.search(before)
     if _NOT_BEFORE.search(before) and not cue_after:
+        return False
+    # "pharmacists in Bergen started": after a place's preposition a verb is no person's cue.
+    if re.search(r"\b(?:in|at|near|around|across|outside)\s+$", before) and not re.match(r"['’]s\b", after):
         return False
     if not (_listed(word) or any(_listed(p) for p in word.split("-"))):
         return False
@@ -239,6 +245,13 @@ def table_names(text: str) -> list[str]:
                 if _CELL_NAME.fullmatch(cell) and _cell_is_name(cell, lower):
                     found.append(cell)
     return found
+
+
+def _beside_a_name(after: str, before: str, lower: frozenset[str]) -> bool:
+    """"Ivy and Rowan", "Rowan and Ivy": joined by "and" to a listed name that is no English word."""
+    m = re.match(r"\s+(?:and|&|or)\s+([A-Z][\w'’-]+)", after) or re.search(
+        r"([A-Z][\w'’-]+)\s+(?:and|&|or)\s+$", before)
+    return bool(m and _listed(m.group(1)) and not _english(m.group(1), lower))
 
 
 def _script_of(text: str) -> str:

@@ -46,6 +46,7 @@ _HANDLE_WORD = (r"[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*(?:_[a-z0-9]*|\d+)[a-z0-9]*"
 RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     # A fediverse address (@user@host) is one handle, not an "@" and an email.
     ("HANDLE", re.compile(r"(?<![\w.@/])@[\w.-]+@[\w-]+(?:\.[\w-]+)+")),
+    ("HANDLE", re.compile(r"(?<![\w./])u/[\w-]{3,}")),  # Reddit
     ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     ("EMAIL", re.compile(rf"\b[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)+\b", re.IGNORECASE)),
     ("URL", re.compile(r"\bhttps?://[^\s)>\]\"'`]+|\bwww\.[^\s)>\]\"'`]+|\bgo/[\w./#-]+")),
@@ -74,13 +75,15 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     # US city, state and ZIP alone: "Somerville, MA 02144".
     ("ADDRESS", re.compile(rf"\b[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,[ ]+{_US_STATE_ZIP}\b")),
     ("ADDRESS", re.compile(
-        rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][\w'’-]+\s+){{1,3}}{_STREET}\b\.?"
-        rf"(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|Flat|Floor|Fl|#)\.?\s*[\w-]+)?(?:,?\s+(?:[A-Z][a-z][\w'’-]*\s?){{1,3}})?(?:,?\s*(?:{_UK_POSTCODE}|{_US_STATE_ZIP}|\d{{4,5}}))?")),
+        rf"\b\d{{1,5}}(?:/\d{{1,5}})?[A-Za-z]?,?\s+(?:[A-Z][\w'’-]+\s+){{1,3}}{_STREET}\b\.?"
+        rf"(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|Flat|Floor|Fl|#)\.?\s*[\w-]+)?(?:,?\s+(?:[A-Z][a-z][\w'’-]*\s?){{1,3}})?(?:,?\s*(?:{_UK_POSTCODE}|{_US_STATE_ZIP}|[A-Z]{{2,3}}\s+\d{{4}}|\d{{4,5}}))?")),
     ("ADDRESS", re.compile(rf"\b(?:{_UK_POSTCODE})\b")),
     # An id named by its keyword: whatever its format, the value after the keyword is masked.
     ("NATIONAL_ID", re.compile(
         r"(?i:\b(?:passport|tax|steuer|BSN|SIN|PAN|SSN|social security|national insurance|NI|"
-        r"PPS|PPSN|personnummer|national|licen[cs]e|driver'?s licen[cs]e|IBAN|account|sort code)"
+        r"PPS|PPSN|personnummer|national|licen[cs]e|driver'?s licen[cs]e|IBAN|account|sort code|"
+        r"NIE|DNI|NIF|CPF|CURP|RUT|Aadhaar|NHS|TFN|Medicare|NRIC|HKID|MyKad|AHV|codice fiscale|"
+        r"ORCID|resident permit|residence permit|visa|ID card|identity card|citizen(?:ship)?)\b"
         r"(?:[ \t-]?(?:id|no\.?|number|nr\.?|code|#))?[ \t]*[:#]?[ \t]*(?:is[ \t]+)?)"
         r"((?=[A-Z0-9 .-]*\d)[A-Z0-9][A-Z0-9.-]*(?:[ ][A-Z0-9][A-Z0-9.-]*){0,6}\b)")),
     ("NATIONAL_ID", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),  # US SSN
@@ -88,6 +91,11 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     ("NATIONAL_ID", re.compile(r"\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")),  # UK NI
     ("NATIONAL_ID", re.compile(r"\b\d{3}[ -]\d{3}[ -]\d{3}\b")),  # Canadian SIN, Dutch BSN
     ("NATIONAL_ID", re.compile(r"\b[A-Z]{5}\d{4}[A-Z]\b")),  # Indian PAN
+    ("NATIONAL_ID", re.compile(r"\b[XYZ]\d{7}[A-Z]\b|\b\d{8}[A-Z]\b")),  # Spanish NIE, DNI
+    ("NATIONAL_ID", re.compile(r"\b\d{4}-\d{4}-\d{4}-\d{3}[\dX]\b")),  # ORCID
+    # A device named by its serial: "laptop serial C02XG2JHJG5J", "IMEI 35-209900-176148-1".
+    ("DEVICE", re.compile(r"(?i:\b(?:serial(?:[ \t]+(?:number|no\.?))?|S/N|IMEI|asset tag)[ \t]*[:#]?[ \t]*"
+                          r"(?:is[ \t]+)?)((?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{5,})\b")),
     ("ACCOUNT", re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\b")),  # IBAN
     ("MAC", re.compile(r"\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\b")),
     ("IP", re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")),
