@@ -26,6 +26,7 @@ from packet_eval.redact.names import (
     handles_for,
     is_listed_name,
     is_particle,
+    short_forms,
     table_names,
 )
 from packet_eval.redact.patterns import find_patterns
@@ -110,6 +111,7 @@ class Redactor:
                  if len(p) >= 3 and p not in _NOT_NAMES and not p.startswith(("\"", "“"))
                  and not is_particle(p)}
         parts |= {p for n in listed for p in n.split() if len(p) >= 2}
+        parts |= set(short_forms(text, parts))
         for name in sorted(set(found) | parts, key=len, reverse=True):
             if re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text):
                 r._add("PERSON", name)

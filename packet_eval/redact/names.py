@@ -171,7 +171,35 @@ def _sentence_start(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?:\n"
 
 
+# Romanised Korean syllables: "Ji-woo", "Seo-yeon" are given names, "Co-led" and "Re-ran" are not.
+_KOREAN = {"ji", "woo", "min", "jun", "joon", "seo", "yeon", "hye", "jin", "soo", "su", "hyun", "eun",
+           "ha", "na", "da", "ye", "yu", "jae", "sung", "young", "kyung", "hee", "hwa", "mi", "won",
+           "ho", "seok", "hoon", "bin", "bo", "ra", "ah", "yoon", "chan", "gyu", "hyuk", "sang", "tae",
+           "dong", "kyu", "sook", "ja", "seung", "ju", "si", "ri", "hae", "yeong", "jung", "kyo", "il"}
+_PLACE_AFTER = re.compile(r"\s+(?:office|offices|site|campus|HQ|headquarters|branch|hub|region|"
+                          r"airport|data cent(?:er|re)|datacent(?:er|re)|warehouse|store)\b", re.IGNORECASE)
+# Given names that are also months ("May Chen", "June Park"): a name when a surname follows.
+_MONTH_NAMES = {"April", "May", "June", "August"}
+
+
+def is_korean_given_name(word: str) -> bool:
+    parts = word.lower().split("-")
+    return word[:1].isupper() and len(parts) == 2 and all(p in _KOREAN for p in parts)
+
+
+def _strong_cue(text: str, start: int, word: str) -> bool:
+    """A person's position, strong enough for an unlisted word: "Kasia and I", "my mentee, Oren"."""
+    after = text[start + len(word):][:60]
+    before = text[max(0, start - 40):start]
+    return bool(re.match(r"\s+and\s+(?:I|me|one other|another|the other)\b|,\s+who\b", after)
+                or _ROLE_AFTER.match(after)
+                or re.search(r"(?:\bmentee|\bmentored|\bmy (?:mentee|report|manager|lead|peer|colleague|"
+                             r"partner|intern)|\bone of them),?\s+$", before, re.IGNORECASE))
+
+
 def _run_is_name(text: str, start: int, words: list[str], lower: frozenset[str]) -> bool:
+    if len(words) >= 2 and words[0] in _MONTH_NAMES and _listed(words[1]) and not _english(words[1], lower):
+        return True
     core = [w for w in words if not re.fullmatch(r"[A-Z]\.|[\"“].*|" + _PARTICLE, w)]
     # "Glowfin Media", "Northgate Health": an organisation's word makes the run no person.
     if not core or any(w in _NOT_NAMES or w.lower() in _ORG_WORDS for w in core):
@@ -190,6 +218,11 @@ def _run_is_name(text: str, start: int, words: list[str], lower: frozenset[str])
     word = core[0]
     after = text[start + len(" ".join(words)):][:60]
     before = text[max(0, start - 40):start]
+    # "the Sydney office", "Berlin site", and a city after its postcode ("10115 Berlin").
+    if _PLACE_AFTER.match(after) or re.search(r"\d[ \t]*$", before):
+        return False
+    if is_korean_given_name(word):
+        return True
     next_word = re.match(r"\s*([\w']+)", after)
     doing = bool(next_word and next_word.group(1).lower() in _DOING
                  and not _sentence_start(text, start + len(word) + 1))
@@ -201,6 +234,9 @@ def _run_is_name(text: str, start: int, words: list[str], lower: frozenset[str])
     # "pharmacists in Bergen started": after a place's preposition a verb is no person's cue.
     if re.search(r"\b(?:in|at|near|around|across|outside)\s+$", before) and not re.match(r"['’]s\b", after):
         return False
+    if (word[1:2].islower() and not _english_form(word, lower)
+            and not _NOT_BEFORE.search(before) and _strong_cue(text, start, word)):
+        return True
     if not (_listed(word) or any(_listed(p) for p in word.split("-"))):
         return False
     if not _english(word, lower):
@@ -229,7 +265,7 @@ def _cell_is_name(cell: str, lower: frozenset[str]) -> bool:
 def table_names(text: str) -> list[str]:
     """Names in the cells of a markdown table column headed "Reviewer", "Name", "Owner" and the like."""
     found: list[str] = []
-    lower = frozenset(re.findall(r"(?<![\w.@/-])[a-z][a-z'’]+(?![\w@/-])", text))
+    lower = frozenset(re.findall(r"(?<![\w.@/-])[a-z][a-z'’]+(?![\w@/-]|\.\w)", text))
     lines = text.splitlines()
     for i in range(len(lines) - 1):
         if not (lines[i].lstrip().startswith("|") and re.fullmatch(r"\s*\|?[\s:|-]*-[\s:|-]*", lines[i + 1])):
@@ -266,7 +302,7 @@ def _script_of(text: str) -> str:
 def find_names(text: str) -> list[str]:
     """Names of people in ``text``, each as written (full names and lone given names)."""
     # Words the packet itself writes in lower case (not inside emails, URLs or handles).
-    lower = frozenset(re.findall(r"(?<![\w.@/-])[a-z][a-z'’]+(?![\w@/-])", text))
+    lower = frozenset(re.findall(r"(?<![\w.@/-])[a-z][a-z'’]+(?![\w@/-]|\.\w)", text))
     found: list[str] = []
     for m in _RUN.finditer(text):
         words = m.group().split()
@@ -282,7 +318,8 @@ def find_names(text: str) -> list[str]:
             words = words[:-1]
         words = [re.sub(r"['’]s$", "", w) for w in words]
         # "German-speaking" is an adjective: every piece of a hyphenated name is capitalised.
-        if any(not p[:1].isupper() for w in words if "-" in w for p in w.split("-")):
+        if any(not p[:1].isupper() for w in words if "-" in w and not is_korean_given_name(w)
+               for p in w.split("-")):
             continue
         if words and _run_is_name(text, start, words, lower):
             found.append(" ".join(words))
@@ -293,6 +330,20 @@ def find_names(text: str) -> list[str]:
     if _script_of(text) == "LATIN":
         found += [m.group() for m in _NON_LATIN_RUN.finditer(text) if len(m.group()) >= 2]
     return found
+
+
+def short_forms(text: str, parts: set[str]) -> list[str]:
+    """Capitalised words that are the start or end of a longer found name ("Segun" of "Olusegun")."""
+    long_parts = [p.lower() for p in parts if len(p) >= 6 and p.isalpha()]
+    lower = frozenset(re.findall(r"(?<![\w.@/-])[a-z][a-z'’]+(?![\w@/-]|\.\w)", text))
+    out = []
+    for w in set(re.findall(r"(?<![\w@./-])[A-Z][a-z]{3,}(?![\w-])", text)):
+        lw = w.lower()
+        if w in _NOT_NAMES or _english_form(w, lower):
+            continue
+        if any(p != lw and (p.startswith(lw) or p.endswith(lw)) for p in long_parts):
+            out.append(w)
+    return out
 
 
 def handles_for(text: str, names: list[str]) -> list[str]:

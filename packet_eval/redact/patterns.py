@@ -22,6 +22,7 @@ _STREET = (r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Way|Close|Court|Ct
            r"Straße|Strasse|straße|strasse|weg|laan|straat|gracht|Rue|Via|Calle|Avenida)")
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _US_STATE_ZIP = r"[A-Z]{2}\s+\d{5}(?:-\d{4})?"
+_CA_POSTCODE = r"(?:[A-Z]{2}\s+)?[A-Z]\d[A-Z]\s?\d[A-Z]\d"
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _ORDINAL = r"\d{1,2}(?:st|nd|rd|th)?(?!\d)"
@@ -47,8 +48,11 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     # A fediverse address (@user@host) is one handle, not an "@" and an email.
     ("HANDLE", re.compile(r"(?<![\w.@/])@[\w.-]+@[\w-]+(?:\.[\w-]+)+")),
     ("HANDLE", re.compile(r"(?<![\w./])u/[\w-]{3,}")),  # Reddit
+    ("HANDLE", re.compile(r"\b(?:gh|gl|gitlab|github|tw|x|li|hf|bsky|keybase|discord):[\w][\w.-]*\w")),
+    # A user name inside a home directory: /home/NAME/, /Users/NAME/, C:\\Users\\NAME\\.
+    ("HANDLE", re.compile(r"(?:/home/|/Users/|[A-Z]:\\Users\\)[\w][\w.-]*(?=[/\\\s]|$)")),
     ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    ("EMAIL", re.compile(rf"\b[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)+\b", re.IGNORECASE)),
+    ("EMAIL", re.compile(rf"\b[\w.+-]+(?:{_DOT}[\w.+-]+)*{_AT}[\w-]+(?:{_DOT}[\w-]+)+\b", re.IGNORECASE)),
     ("URL", re.compile(r"\bhttps?://[^\s)>\]\"'`]+|\bwww\.[^\s)>\]\"'`]+|\bgo/[\w./#-]+")),
     # Profile links written without a scheme: github.com/x, linkedin.com/in/x, huggingface.co/x.
     # A personal site named as one, bare: "my site is kofi-builds.dev", "blog: ren.example".
@@ -60,9 +64,11 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     ("HANDLE", re.compile(r"(?<![\w.@/])@[A-Za-z0-9][\w.-]*[A-Za-z0-9_](?:@[\w-]+(?:\.[\w-]+)+)?")),
     # An address named as one: "my address is ...", "Address: ...", "| Home | ...", "lives at ...".
     ("ADDRESS", re.compile(
-        rf"(?i:\b(?:(?:home|postal|mailing|new|current|residential)\s+)?address\b[^.\n:|]{{0,40}}?"
+        rf"(?i:(?<![^\W_])(?:(?:home|postal|mailing|new|current|residential|street)[\s_]+)?address\b[^.\n:|]{{0,40}}?"
         rf"(?:\bas\b|\bis\b|:|\|)|\b(?:home|residence|lives?|living|reside[sd]?)\s*(?::|\||\bat\b))"
-        rf"[ \t|*_]*({_ADDR_PART}(?:,[ \t]*{_ADDR_PART}){{0,6}})")),
+        rf"[ \t|*_\"'“]*({_ADDR_PART}(?:,[ \t]*{_ADDR_PART}){{0,6}})")),
+    # Japanese postal mark: the rest of the line is the address.
+    ("ADDRESS", re.compile(r"〒[ \t]?\d{3}-?\d{4}[^\n|]*")),
     # A house number, named parts, then a postcode: Indian ("No. 42, 3rd Cross, ..., Bengaluru
     # 560038", a six-digit PIN) and Japanese ("4-2-8 Shibakoen, Minato-ku, Tokyo 105-0011") styles.
     ("ADDRESS", re.compile(
@@ -72,24 +78,32 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     ("ADDRESS", re.compile(
         r"\b[A-Z\u00c0-\u00de][\w'’.-]+(?:[ ][A-Z\u00c0-\u00de][\w'’.-]+){0,3}[ ]\d{1,4}[a-zA-Z]?,"
         r"[ \t]*(?:[A-Z]{1,2}-)?(?:\d{4}[ ]?[A-Z]{2}|\d{4,5})[ ]+[A-Z\u00c0-\u00de][\w-]+")),
-    # US city, state and ZIP alone: "Somerville, MA 02144".
-    ("ADDRESS", re.compile(rf"\b[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,[ ]+{_US_STATE_ZIP}\b")),
+    # Number, street and its type, then unit, city, state or province and postcode when given:
+    # "4417 Juniper Hollow Dr, Apt 3B, Austin, TX 78704", "88 Queen St W, Suite 1200, Toronto, ON M5H 2N2".
     ("ADDRESS", re.compile(
         rf"\b\d{{1,5}}(?:/\d{{1,5}})?[A-Za-z]?,?\s+(?:[A-Z][\w'’-]+\s+){{1,3}}{_STREET}\b\.?"
-        rf"(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|Flat|Floor|Fl|#)\.?\s*[\w-]+)?(?:,?\s+(?:[A-Z][a-z][\w'’-]*\s?){{1,3}})?(?:,?\s*(?:{_UK_POSTCODE}|{_US_STATE_ZIP}|[A-Z]{{2,3}}\s+\d{{4}}|\d{{4,5}}))?")),
+        r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\b)?"
+        r"(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|Flat|Floor|Fl|#)\.?\s*[\w-]+)?"
+        r"(?:,?\s+(?:[A-Z][a-z][\w'’-]*\s?){1,3})?"
+        rf"(?:,?\s*(?:{_UK_POSTCODE}|{_US_STATE_ZIP}|{_CA_POSTCODE}|[A-Z]{{2,3}}\s+\d{{4}}|\d{{4,5}}))?")),
+    # US city, state and ZIP alone: "Somerville, MA 02144".
+    ("ADDRESS", re.compile(rf"\b[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,[ ]+{_US_STATE_ZIP}\b")),
     ("ADDRESS", re.compile(rf"\b(?:{_UK_POSTCODE})\b")),
+    ("ADDRESS", re.compile(rf"\b{_CA_POSTCODE}\b")),
     # An id named by its keyword: whatever its format, the value after the keyword is masked.
     ("NATIONAL_ID", re.compile(
         r"(?i:\b(?:passport|tax|steuer|BSN|SIN|PAN|SSN|social security|national insurance|NI|"
         r"PPS|PPSN|personnummer|national|licen[cs]e|driver'?s licen[cs]e|IBAN|account|sort code|"
         r"NIE|DNI|NIF|CPF|CURP|RUT|Aadhaar|NHS|TFN|Medicare|NRIC|HKID|MyKad|AHV|codice fiscale|"
-        r"ORCID|resident permit|residence permit|visa|ID card|identity card|citizen(?:ship)?)\b"
+        r"ORCID|resident permit|residence permit|visa|ID card|identity card|citizen(?:ship)?|"
+        r"NIN|PESEL|Teudat Zehut|TZ|CNP|JMBG|EGN|OIB|NINO|SVNR|personal code|personal id)\b"
         r"(?:[ \t-]?(?:id|no\.?|number|nr\.?|code|#))?[ \t]*[:#]?[ \t]*(?:is[ \t]+)?)"
         r"((?=[A-Z0-9 .-]*\d)[A-Z0-9][A-Z0-9.-]*(?:[ ][A-Z0-9][A-Z0-9.-]*){0,6}\b)")),
     ("NATIONAL_ID", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),  # US SSN
     ("NATIONAL_ID", re.compile(r"\b[A-Z]{1,2}\d{6,9}\b")),  # passport-style letters and digits
     ("NATIONAL_ID", re.compile(r"\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")),  # UK NI
-    ("NATIONAL_ID", re.compile(r"\b\d{3}[ -]\d{3}[ -]\d{3}\b")),  # Canadian SIN, Dutch BSN
+    # Canadian SIN, Dutch BSN; not three groups inside a longer phone number.
+    ("NATIONAL_ID", re.compile(r"(?<![+\d])(?<!\d[ -])\b\d{3}[ -]\d{3}[ -]\d{3}\b(?![ -]?\d)")),
     ("NATIONAL_ID", re.compile(r"\b[A-Z]{5}\d{4}[A-Z]\b")),  # Indian PAN
     ("NATIONAL_ID", re.compile(r"\b[XYZ]\d{7}[A-Z]\b|\b\d{8}[A-Z]\b")),  # Spanish NIE, DNI
     ("NATIONAL_ID", re.compile(r"\b\d{4}-\d{4}-\d{4}-\d{3}[\dX]\b")),  # ORCID
@@ -102,7 +116,7 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     # A plate named as one, any country's format: "my car is KA 05 MN 4821", "registration: ...".
     ("PLATE", re.compile(
         r"(?i:\b(?:registration|reg\.?|licen[cs]e plate|number plate|plate|car is|car's|vehicle)"
-        r"(?:[ \t]+(?:no\.?|number|is))?[ \t]*(?::|is)?[ \t]*)"
+        r"(?:[ \t]+(?:no\.?|number|is))?(?:[ \t]*\([^)\n]{0,40}\))?[ \t]*(?::|is)?[ \t]*)"
         r"((?=[A-Z0-9 -]*\d)[A-Z0-9]{1,4}(?:[ -][A-Z0-9]{1,5}){1,4})\b")),
     ("PLATE", re.compile(r"\b[A-Z]{2}\d{2}\s[A-Z]{3}\b|\b\d{2,3}-[A-Z]{1,2}-\d{1,6}\b")),
     ("EMPLOYEE_ID", re.compile(r"\b(?:EMP|EID|emp|eid)[-_#: ]?\d{3,}\b")),
@@ -111,14 +125,21 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     ("EMPLOYEE_ID", re.compile(
         rf"\b{_ID_KEYWORD}[ \t*_]*[:#|]?[ \t*_|]*(?:(?:is|was|reads)[ \t]+)?"
         r"((?:[A-Z]{1,4}[ ](?=\d))?(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{2,}\b)")),
+    # A field whose key names an id ("hr_id:", "staff_number:", "Personalnummer:", "社員番号"):
+    # its value, when it holds a digit, is masked whatever its shape ("STF/0412/IL").
+    ("EMPLOYEE_ID", re.compile(
+        r"(?i:(?<![^\W_])[\w]*(?:_id|_no|_num|_number|[ _-]?(?:nummer|number|numero|número)|番号)\b)"
+        r"[*_\"' \t]*[:|=][*_\"' \t|]*((?=[\w/.-]*\d)[\w][\w/.-]*\w)")),
     # Letters then digit groups: B-77102, HR-2290-5517 (four digits or more, so GPT-4 stays).
     ("EMPLOYEE_ID", re.compile(r"\b[A-Z]{1,4}-(?=(?:\d-?){4,})\d+(?:-\d+)*\b")),
+    ("DATE", re.compile(r"(?:19|20)\d{2}[年/.-]\s?\d{1,2}[月/.-]\s?\d{1,2}日?|(?:19|20)\d{2}年\d{1,2}月")),
     # A birth date in any form after its cue: "born in March 1991", "DOB: 1991", "birthday is 4 May".
     ("DATE", re.compile(
         rf"(?i:\b(?:born|date of birth|birth ?date|DOB|D\.O\.B\.|birthday)\b)"
         rf"[ \t]*(?:is|was|on|in|:|-)?[ \t]*(?:is|on|in)?[ \t]*"
         rf"((?:{_ORDINAL}[ \t]+(?:of[ \t]+)?)?{_MONTH}(?:[ \t]+{_ORDINAL})?,?(?:[ \t]+(?:19|20)\d{{2}})?"
         rf"|(?:19|20)\d{{2}}(?:-\d{{2}}-\d{{2}})?|\d{{1,2}}[/.-]\d{{1,2}}(?:[/.-]\d{{2,4}})?)")),
+    ("DATE", re.compile(rf"\b{_ORDINAL}[-/]{_MONTH}[-/](?:19|20)?\d{{2}}\b")),
     # A whole date with a month name: dates of birth are written this way ("born 3 March 1991").
     ("DATE", re.compile(rf"\b{_ORDINAL}[ \t]+(?:of[ \t]+)?{_MONTH},?[ \t]+(?:19|20)\d{{2}}\b|"
                         rf"\b{_MONTH}[ \t]+{_ORDINAL},?[ \t]+(?:19|20)\d{{2}}\b")),
@@ -144,10 +165,15 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     ("HANDLE", re.compile(
         rf"\b{_PLATFORM}(?:[ \t]+(?:handle|username|user|name|id|alias|account|nick))?"
         rf"[ \t]*(?:is[ \t]+|:[ \t]*|[ \t]+)({_HANDLE_WORD})(?![\w@/`-])")),
+    # A bare run of 10 to 15 digits is an id or a phone, never a figure (those have commas).
+    ("NUMBER", re.compile(r"(?<![\w.,/-])\d{10,15}(?![\w.,/-]|\.\d)")),
     ("LEAVE", re.compile(
         r"\b(?:parental|maternity|paternity|medical|sick|bereavement|disability|stress)\s+leave"
         r"(?:\s+(?:from|until|since|starting|in)\s+(?:\d{1,2}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}|"
-        r"[A-Z][a-z]+))?", re.IGNORECASE)),
+        r"[A-Z][a-z]+))?"
+        # ... and the reason given for it: "after spinal surgery", "for chronic migraines".
+        r"(?:\s+(?:after|for|following|because of|due to|to recover from|with)\s+[^.;,\n]{1,60})?",
+        re.IGNORECASE)),
     # Conditions and treatments named outright are health data wherever they sit.
     ("HEALTH", re.compile(
         r"\b(?:IVF|fertility treatment|pregnan(?:cy|t)|miscarriage|chemo(?:therapy)?|cancer|ADHD|autism|"
@@ -168,9 +194,11 @@ def _plausible(kind: str, s: str) -> bool:
     if kind == "PHONE":
         core = re.sub(r",?\s*(?:ext\.?|extension|x)\s*\d+$", "", s)
         # A dotted run is a phone only in phone-like groups (3.3.4, 2.2.2.2.2), not a version.
-        dotted = re.fullmatch(r"[\d.]+", core)
+        dotted = "." in core and re.fullmatch(r"[\d.]+", core)
         return 9 <= _digits(core) <= 15 and (not dotted or re.fullmatch(
             r"\d{3}\.\d{3}\.\d{4}|\d{2,4}(?:\.\d{2,4}){2,4}", core) is not None)
+    if kind == "ADDRESS" and s.startswith("〒"):
+        return True
     if kind == "ADDRESS":  # "went live at 88%" is no address: it needs a number and a capital
         return bool(re.search(r"\d", s) and re.search(r"[A-Z\u00c0-\u00de]", s) and len(s.split()) >= 2)
     if kind == "IP":
