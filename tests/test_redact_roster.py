@@ -105,3 +105,18 @@ def test_read_roster_skips_comments_and_blanks_and_keeps_order(tmp_path):
     f = tmp_path / "r.txt"
     f.write_bytes("\ufeffNadia Kowalczyk\n# reviewers\n  Siobhán Ní Bhriain \n\nNadia Kowalczyk\n".encode())
     assert read_roster(f) == ("Nadia Kowalczyk", "Siobhán Ní Bhriain")
+
+
+@pytest.mark.parametrize("with_roster", [False, True], ids=["no-roster", "roster"])
+def test_roster_names_never_reach_a_provider_batch(tmp_path, with_roster):
+    packet, roster = _files(tmp_path)
+    with FakeLLMServer() as srv:
+        srv.script([handler(_empty_answer)] * 4)
+        extra = ["--roster", str(roster)] if with_roster else []
+        res = runner.invoke(app, [*_args("assess", packet, tmp_path, srv.openai_base_url),
+                                  "--batch-api", "--poll-seconds", "0.01", *extra])
+        lines = json.dumps([line.json for line in srv.batch_lines], ensure_ascii=False)
+    assert res.exit_code == 0, res.output
+    assert "eval harness" in lines  # the packet went into a batch file
+    for name in ("Qwertina", "Zell"):
+        assert (name in lines) is not with_roster, (name, with_roster)
