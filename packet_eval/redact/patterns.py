@@ -51,15 +51,17 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     ("HANDLE", re.compile(r"\b(?:gh|gl|gitlab|github|tw|x|li|hf|bsky|keybase|discord):[\w][\w.-]*\w")),
     # A user name inside a home directory: /home/NAME/, /Users/NAME/, C:\\Users\\NAME\\.
     ("HANDLE", re.compile(r"(?:/home/|/Users/|[A-Z]:\\Users\\)[\w][\w.-]*(?=[/\\\s]|$)")),
-    ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    ("EMAIL", re.compile(rf"\b[\w.+-]+(?:{_DOT}[\w.+-]+)*{_AT}[\w-]+(?:{_DOT}[\w-]+)+\b", re.IGNORECASE)),
+    # Each starts only where a token starts, so a long dotted run is scanned once, not per dot.
+    ("EMAIL", re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    ("EMAIL", re.compile(rf"(?<![\w.+-])[\w+-]+(?:(?:\.|{_DOT})[\w+-]+)*{_AT}[\w-]+(?:{_DOT}[\w-]+)+\b",
+                         re.IGNORECASE)),
     ("URL", re.compile(r"\bhttps?://[^\s)>\]\"'`]+|\bwww\.[^\s)>\]\"'`]+|\bgo/[\w./#-]+")),
     # Profile links written without a scheme: github.com/x, linkedin.com/in/x, huggingface.co/x.
     # A personal site named as one, bare: "my site is kofi-builds.dev", "blog: ren.example".
     ("URL", re.compile(r"(?i:\b(?:my|personal)[ \t]+(?:web[ ]?)?"
                        r"(?:site|blog|homepage|home page|portfolio|page)"
                        r"[ \t]*(?:is[ \t]+|at[ \t]+|:[ \t]*)?)([\w-]+(?:\.[\w-]+)+)")),
-    ("URL", re.compile(r"\b(?:[\w-]+\.)+(?:com|io|dev|org|net|me|co|ai|app|page|site|uk|de|fr|"
+    ("URL", re.compile(r"(?<![\w.-])(?:[\w-]+\.)+(?:com|io|dev|org|net|me|co|ai|app|page|site|uk|de|fr|"
                        r"nl|ie|in|social)/[^\s)>\]\"'`,]+")),
     ("HANDLE", re.compile(r"(?<![\w.@/])@[A-Za-z0-9][\w.-]*[A-Za-z0-9_](?:@[\w-]+(?:\.[\w-]+)+)?")),
     # An address named as one: "my address is ...", "Address: ...", "| Home | ...", "lives at ...".
