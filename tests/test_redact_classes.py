@@ -90,3 +90,19 @@ def test_recogniser_classes(text, masked, kept):
     for s in kept:
         assert s in out, (s, out)
     assert r.restore(out) == text
+
+
+def test_placeholders_do_not_depend_on_the_hash_seed():
+    """A provider batch restores quotes in a later process: the map must be rebuilt identically."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    packet = Path(__file__).resolve().parent.parent / "datasets" / "pii" / "packets" / "pii-010.md"
+    code = ("import json,sys; from packet_eval.redact import Redactor; "
+            "t=open(sys.argv[1],encoding='utf-8').read(); print(json.dumps(Redactor.for_text(t).mapping))")
+    maps = {subprocess.run([sys.executable, "-c", code, str(packet)], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+            for seed in ("1", "2", "3")}
+    assert len(maps) == 1 and "[PERSON_" in next(iter(maps))

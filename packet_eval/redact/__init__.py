@@ -112,7 +112,9 @@ class Redactor:
                  and not is_particle(p)}
         parts |= {p for n in listed for p in n.split() if len(p) >= 2}
         parts |= set(short_forms(text, parts))
-        for name in sorted(set(found) | parts, key=len, reverse=True):
+        # Longest first, then by text: the same packet gets the same placeholders in every process
+        # (a set's order changes with the hash seed, and batch results are restored in a later one).
+        for name in sorted(set(found) | parts, key=lambda n: (-len(n), n)):
             if re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text):
                 r._add("PERSON", name)
         return r
