@@ -13,8 +13,12 @@ cached. A list alone is not enough in either direction, so cues decide:
   "paired with", a role and a comma ("our new hire, Mark");
 - words in a script other than the packet's own (Cyrillic, Hangul, Arabic,
   Greek, Han, Devanagari in an English packet) are names;
+- an unlisted word needs a strong cue ("Kasia and one other engineer", "one of
+  them, Ji-woo,"), a romanised Korean given name's shape, or to be the start
+  or end of a found name ("Segun" of "Olusegun");
+- a listed word before "office" or "site", or after a postcode, is a place;
 - the places packets put names: title lines, ``Name:``-style fields, quote
-  attributions, sign-offs and table cells, as before.
+  attributions, sign-offs, table cells and columns headed "Reviewer", "Name".
 
 Lowercase handles built from a found name ("j.ferreira-moss", "marco.b") are
 found too. What this misses is measured on the planted-PII set (SECURITY.md).

@@ -6,7 +6,9 @@ packets (emails, phones, URLs, national ids, IPs) plus what promotion packets
 hold that Presidio has no recognizer for: obfuscated emails ("jo [at] x [dot]
 io"), badge and HR numbers, street addresses with UK postcodes or US ZIP codes,
 licence plates, IBAN-like accounts, MAC addresses, chat handles and leave
-disclosures. Presidio itself is not used: its analyzer needs spaCy and a model
+disclosures. Where a format is anyone's guess (a badge code, a plate, a tax id),
+the keyword or field name in front of it decides ("Badge | BDG 4471-09",
+"staff_number: STF/0412/IL") and only the value is masked. Presidio itself is not used: its analyzer needs spaCy and a model
 download at run time, and nothing here may download a model.
 """
 
