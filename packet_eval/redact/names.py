@@ -13,9 +13,9 @@ cached. A list alone is not enough in either direction, so cues decide:
   "paired with", a role and a comma ("our new hire, Mark");
 - words in a script other than the packet's own (Cyrillic, Hangul, Arabic,
   Greek, Han, Devanagari in an English packet) are names;
-- an unlisted word needs a strong cue ("Kasia and one other engineer", "one of
-  them, Ji-woo,"), a romanised Korean given name's shape, or to be the start
-  or end of a found name ("Segun" of "Olusegun");
+- an unlisted word needs a strong cue ("Oren and one other engineer", "one of
+  them, Seo-yeon,"), a romanised Korean given name's shape, or to be the start
+  or end of a found name ("Tunde" of "Babatunde");
 - a listed word before "office" or "site", or after a postcode, is a place;
 - the places packets put names: title lines, ``Name:``-style fields, quote
   attributions, sign-offs, table cells and columns headed "Reviewer", "Name".
@@ -175,7 +175,7 @@ def _sentence_start(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?:\n"
 
 
-# Romanised Korean syllables: "Ji-woo", "Seo-yeon" are given names, "Co-led" and "Re-ran" are not.
+# Romanised Korean syllables: "Seo-yeon", "Hyun-woo" are given names, "Co-led" and "Re-ran" are not.
 _KOREAN = {"ji", "woo", "min", "jun", "joon", "seo", "yeon", "hye", "jin", "soo", "su", "hyun", "eun",
            "ha", "na", "da", "ye", "yu", "jae", "sung", "young", "kyung", "hee", "hwa", "mi", "won",
            "ho", "seok", "hoon", "bin", "bo", "ra", "ah", "yoon", "chan", "gyu", "hyuk", "sang", "tae",
@@ -192,7 +192,7 @@ def is_korean_given_name(word: str) -> bool:
 
 
 def _strong_cue(text: str, start: int, word: str) -> bool:
-    """A person's position, strong enough for an unlisted word: "Kasia and I", "my mentee, Oren"."""
+    """A person's position, strong enough for an unlisted word: "Oren and I", "my mentee, Oren"."""
     after = text[start + len(word):][:60]
     before = text[max(0, start - 40):start]
     return bool(re.match(r"\s+and\s+(?:I|me|one other|another|the other)\b|,\s+who\b", after)
@@ -311,7 +311,7 @@ def find_names(text: str) -> list[str]:
     for m in _RUN.finditer(text):
         words = m.group().split()
         # A sentence's first word is capitalised anyway: drop it when it is not a name.
-        # An unlisted word that is not English either ("Mei" of "Mei Lin Fitzgerald") stays.
+        # An unlisted word that is not English either ("Aroha" of "Aroha Lin Whitcombe") stays.
         if len(words) > 1 and _sentence_start(text, m.start()) and (
                 words[0] in _NOT_NAMES or (not is_listed_name(words[0]) and _english_form(words[0], lower))):
             start = m.start() + len(words[0]) + 1
@@ -337,7 +337,7 @@ def find_names(text: str) -> list[str]:
 
 
 def short_forms(text: str, parts: set[str]) -> list[str]:
-    """Capitalised words that are the start or end of a longer found name ("Segun" of "Olusegun")."""
+    """Capitalised words that are the start or end of a longer found name ("Tunde" of "Babatunde")."""
     long_parts = [p.lower() for p in parts if len(p) >= 6 and p.isalpha()]
     lower = frozenset(re.findall(r"(?<![\w.@/-])[a-z][a-z'’]+(?![\w@/-]|\.\w)", text))
     out = []

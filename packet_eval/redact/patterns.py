@@ -7,9 +7,10 @@ hold that Presidio has no recognizer for: obfuscated emails ("jo [at] x [dot]
 io"), badge and HR numbers, street addresses with UK postcodes or US ZIP codes,
 licence plates, IBAN-like accounts, MAC addresses, chat handles and leave
 disclosures. Where a format is anyone's guess (a badge code, a plate, a tax id),
-the keyword or field name in front of it decides ("Badge | BDG 4471-09",
-"staff_number: STF/0412/IL") and only the value is masked. Presidio itself is not used: its analyzer needs spaCy and a model
-download at run time, and nothing here may download a model.
+the keyword or field name in front of it decides ("Badge | QX 5512-3",
+"staff_number: STF/99/QZ") and only the value is masked. Presidio itself is
+not used: its analyzer needs spaCy and a model download at run time, and
+nothing here may download a model.
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ _CA_POSTCODE = r"(?:[A-Z]{2}\s+)?[A-Z]\d[A-Z]\s?\d[A-Z]\d"
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _ORDINAL = r"\d{1,2}(?:st|nd|rd|th)?(?!\d)"
-# One piece of an address: words that start with a digit or a capital ("3rd Cross", "Apt 5B").
+# One piece of an address: words that start with a digit or a capital ("12th Main", "Unit 4").
 _ADDR_PART = (r"(?:No\.\s*)?[\dA-Z\u00c0-\u00de#][\w.'’/#-]*"
               r"(?:[ ]+(?:(?:de|des|du|la|le|di|da|del|dos|van|von|der|den)[ ]+)?"
               r"[\dA-Z\u00c0-\u00de][\w.'’/-]*){0,4}")
 # Words that name what follows as someone's id, badge or account: the value is masked whatever its format.
 _ID_WORD = r"(?:id|ID|number|no\.?|nr\.?|#|code)"
-# Strong keywords name an id alone ("Badge: BDG 4471-09"); weak ones need an id word ("member ID").
+# Strong keywords name an id alone ("Badge: QX 5512-3"); weak ones need an id word ("member ID").
 _ID_KEYWORD = (rf"(?:(?i:employee|staff|personnel|badge|payroll|HR)\b(?:[ \t]*{_ID_WORD}\b\.?)?|"
                rf"(?i:member|worker|contractor|access[ -]card|card|locker|desk|clocking|user)"
                rf"[ \t]*{_ID_WORD}\b\.?)")
@@ -73,24 +74,24 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
         rf"[ \t|*_\"'“]*({_ADDR_PART}(?:,[ \t]*{_ADDR_PART}){{0,6}})")),
     # Japanese postal mark: the rest of the line is the address.
     ("ADDRESS", re.compile(r"〒[ \t]?\d{3}-?\d{4}[^\n|]*")),
-    # A house number, named parts, then a postcode: Indian ("No. 42, 3rd Cross, ..., Bengaluru
-    # 560038", a six-digit PIN) and Japanese ("4-2-8 Shibakoen, Minato-ku, Tokyo 105-0011") styles.
+    # A house number, named parts, then a postcode: Indian ("Flat 7, 12th Main, ..., Bengaluru
+    # 560034", a six-digit PIN) and Japanese ("4-2-8 Shibakoen, Minato-ku, Tokyo 105-0011") styles.
     ("ADDRESS", re.compile(
         rf"(?:\b(?:No\.|#|Flat|House|Plot|Door)\s*|\b)\d+(?:[-/]\d+)*[A-Za-z]?(?:[ ]{_ADDR_PART})?"
         rf"(?:,[ \t]*{_ADDR_PART}){{1,6}}[ \t]*[-–]?[ \t]*(?:\d{{3}}[ ]?\d{{3}}|\d{{3}}-\d{{4}})\b")),
-    # European style: street then number, postcode then city ("Kastanienallee 58, 10119 Berlin").
+    # European style: street then number, postcode then city ("Lindenstraße 12, 04109 Leipzig").
     ("ADDRESS", re.compile(
         r"\b[A-Z\u00c0-\u00de][\w'’.-]+(?:[ ][A-Z\u00c0-\u00de][\w'’.-]+){0,3}[ ]\d{1,4}[a-zA-Z]?,"
         r"[ \t]*(?:[A-Z]{1,2}-)?(?:\d{4}[ ]?[A-Z]{2}|\d{4,5})[ ]+[A-Z\u00c0-\u00de][\w-]+")),
     # Number, street and its type, then unit, city, state or province and postcode when given:
-    # "4417 Juniper Hollow Dr, Apt 3B, Austin, TX 78704", "88 Queen St W, Suite 1200, Toronto, ON M5H 2N2".
+    # "9 Pell Mews, Unit 4, Hartwell, VT 05041", "77 King St E, Suite 300, Hamilton, ON L8N 1A1".
     ("ADDRESS", re.compile(
         rf"\b\d{{1,5}}(?:/\d{{1,5}})?[A-Za-z]?,?\s+(?:[A-Z][\w'’-]+\s+){{1,3}}{_STREET}\b\.?"
         r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\b)?"
         r"(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|Flat|Floor|Fl|#)\.?\s*[\w-]+)?"
         r"(?:,?\s+(?:[A-Z][a-z][\w'’-]*\s?){1,3})?"
         rf"(?:,?\s*(?:{_UK_POSTCODE}|{_US_STATE_ZIP}|{_CA_POSTCODE}|[A-Z]{{2,3}}\s+\d{{4}}|\d{{4,5}}))?")),
-    # US city, state and ZIP alone: "Somerville, MA 02144".
+    # US city, state and ZIP alone: "Hartwell, VT 05041".
     ("ADDRESS", re.compile(rf"\b[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,[ ]+{_US_STATE_ZIP}\b")),
     ("ADDRESS", re.compile(rf"\b(?:{_UK_POSTCODE})\b")),
     ("ADDRESS", re.compile(rf"\b{_CA_POSTCODE}\b")),
@@ -125,12 +126,12 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
     ("PLATE", re.compile(r"\b[A-Z]{2}\d{2}\s[A-Z]{3}\b|\b\d{2,3}-[A-Z]{1,2}-\d{1,6}\b")),
     ("EMPLOYEE_ID", re.compile(r"\b(?:EMP|EID|emp|eid)[-_#: ]?\d{3,}\b")),
     # After its keyword, only the value is masked: one code with a digit, or a short letter
-    # prefix and one ("Badge | BDG 4471-09", "employee number is 0070-4512").
+    # prefix and one ("Badge | QX 5512-3", "staff number is 0042-7781").
     ("EMPLOYEE_ID", re.compile(
         rf"\b{_ID_KEYWORD}[ \t*_]*[:#|]?[ \t*_|]*(?:(?:is|was|reads)[ \t]+)?"
         r"((?:[A-Z]{1,4}[ ](?=\d))?(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{2,}\b)")),
     # A field whose key names an id ("hr_id:", "staff_number:", "Personalnummer:", "社員番号"):
-    # its value, when it holds a digit, is masked whatever its shape ("STF/0412/IL").
+    # its value, when it holds a digit, is masked whatever its shape ("STF/99/QZ").
     ("EMPLOYEE_ID", re.compile(
         r"(?i:(?<![^\W_])[\w]*(?:_id|_no|_num|_number|[ _-]?(?:nummer|number|numero|número)|番号)\b)"
         r"[*_\"' \t]*[:|=][*_\"' \t|]*((?=[\w/.-]*\d)[\w][\w/.-]*\w)")),
@@ -149,11 +150,11 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
                         rf"\b{_MONTH}[ \t]+{_ORDINAL},?[ \t]+(?:19|20)\d{{2}}\b")),
     ("DATE", re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.](?:19|20)\d{2}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b")),
     ("PHONE", re.compile(r"\b555[-. ]\d{4}\b")),  # North America's fictional short form
-    # Dots only: "416.555.0187" (three or more groups; a dotted quad is an IP, above).
+    # Dots only: "303.555.0148" (three or more groups; a dotted quad is an IP, above).
     ("PHONE", re.compile(r"(?<![\w.])\+?\d{2,4}(?:\.\d{2,4}){2,4}(?![\w]|\.\d)")),
     ("PHONE", re.compile(r"(?<![\w.])\+?\d[\d ().-]{7,}\d"
                          r"(?:,?\s*(?:ext\.?|extension|x)\s*\d{1,6})?(?!\w|\.\d)")),
-    # A handle-like word beside a platform: "kaiwen_dev on the company Discord", "Slack: ml_rin".
+    # A handle-like word beside a platform: "zed_mirren on the team Discord", "Slack: ml_rin".
     ("HANDLE", re.compile(
         rf"(?<![\w.@/`-])({_HANDLE_WORD})(?![\w@/`-])(?=[ \t]+(?:on|in|via|at)[ \t]+(?:the[ \t]+)?"
         rf"(?:\w+[ \t]+)?{_PLATFORM}\b|[ \t]*\([ \t]*{_PLATFORM}\b)")),
@@ -162,7 +163,7 @@ RECOGNIZERS: list[tuple[str, re.Pattern[str]]] = [
         r"(?i:\b(?:my|her|his|their|the)[ \t]+(?:[\w-]+[ \t]+)?"
         r"(?:handle|username|user ?name|alias|nick(?:name)?)"
         r"[ \t]*(?:is[ \t]+|:[ \t]*))[`'\"“]?([\w][\w.-]*\w)")),
-    # Named as a handle: "my GitHub username is kaiwen", "Discord handle: Rin".
+    # Named as a handle: "my GitHub username is plumtree", "Discord handle: Rin".
     ("HANDLE", re.compile(
         rf"\b{_PLATFORM}[ \t]+(?i:handle|username|user ?name|alias|nick(?:name)?|login|account)"
         rf"[ \t]*(?:is[ \t]+|:[ \t]*)?[`'\"“]?([\w][\w.-]*\w)")),
