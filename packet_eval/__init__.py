@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from packet_eval.evaluation.gate import update_baseline as update_gate_baseline
     from packet_eval.evaluation.probe_summary import probe_summary_markdown, read_probe_summary
     from packet_eval.ladder import parse_ladder
+    from packet_eval.redact.roster import read_roster
     from packet_eval.render import render_html, render_markdown, render_text
     from packet_eval.report.agreement_text import render_markdown as render_agreement_markdown
     from packet_eval.report.agreement_text import render_text as render_agreement_text
@@ -90,6 +91,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     # Calibrating to a committee: the aggregation ceiling and the fitted level rule.
     "aggregation_ceiling": ("packet_eval.agreement.ceiling", "aggregation_ceiling"),
     "parse_ladder": ("packet_eval.ladder", "parse_ladder"),
+    "read_roster": ("packet_eval.redact.roster", "read_roster"),
     **{n: ("packet_eval.agreement.rulefit", n) for n in ("TooFewLabels", "fit_rule", "fitted_ladder_yaml")},
     "create_label_app": ("packet_eval.serve.labelling", "create_label_app"),
     "open_label_session": ("packet_eval.serve.labelling", "open_session"),
@@ -140,6 +142,7 @@ __all__ = [
     "read_log_summary",
     "read_packet",
     "read_probe_summary",
+    "read_roster",
     "render_agreement_markdown",
     "render_agreement_text",
     "render_diff_text",

@@ -114,6 +114,20 @@ def test_no_personal_data_reaches_the_provider_and_evidence_still_grounds(tmp_pa
 
 PII = Path(__file__).resolve().parent.parent / "datasets" / "pii"
 PII_DEV = ("pii-001", "pii-002", "pii-003", "pii-004")
+# dev: the redactor's development packets; test: scored once, then its missed classes were
+# fixed (no longer held out); test2: a second writer's set, scored once (datasets/pii/SCORES.md).
+SPLIT_SIZES = {"dev": 37, "test": 108, "test2": None}
+
+
+def _split(split: str) -> tuple[list[Path], list[dict], list[str]]:
+    base = PII / "test2" if split == "test2" else PII
+    paths = sorted(p for p in (base / "packets").iterdir() if p.is_file()
+                   and (split == "test2" or (p.stem in PII_DEV) == (split == "dev")))
+    ids = {p.stem for p in paths}
+    lines = (base / "details.jsonl").read_text(encoding="utf-8").splitlines()
+    details = [d for d in (json.loads(x) for x in lines if x.strip()) if d["packet"] in ids]
+    names = [x.strip() for x in (base / "roster.txt").read_text(encoding="utf-8").splitlines() if x.strip()]
+    return paths, details, names
 
 
 def _empty_answer(req: dict) -> dict:
@@ -122,28 +136,30 @@ def _empty_answer(req: dict) -> dict:
     return {"dimensions": dims, "flags": []}
 
 
+@pytest.mark.parametrize("split", list(SPLIT_SIZES))
 @pytest.mark.parametrize("roster", [False, True], ids=["alone", "with-roster"])
-def test_no_planted_detail_of_the_dev_set_reaches_the_wire(tmp_path, monkeypatch, roster):
-    """The independent planted-PII set's dev packets, sent with redaction to a stand-in provider."""
+def test_no_planted_detail_reaches_the_wire(tmp_path, monkeypatch, split, roster):
+    """Every planted-PII packet, sent with redaction to a stand-in provider: no detail in any body."""
     monkeypatch.setenv("PACKET_EVAL_HOME", str(tmp_path))
-    details = [json.loads(x) for x in (PII / "details.jsonl").read_text(encoding="utf-8").splitlines() if x]
-    names = [x for x in (PII / "roster.txt").read_text(encoding="utf-8").splitlines() if x] if roster else []
-    checked = 0
-    for pid in PII_DEV:
-        pkt = packet_eval.load_packet(PII / "packets" / f"{pid}.md")
+    paths, details, names = _split(split)
+    leaked, checked = [], 0
+    for path in paths:
+        pkt = packet_eval.load_packet(path)
         with FakeLLMServer() as srv:
             srv.script([handler(_empty_answer)])
             asyncio.run(packet_eval.assess_async(pkt, model="openai/gpt-test", base_url=srv.openai_base_url,
-                                                 redact=True, use_cache=False, redact_names=tuple(names)))
+                                                 redact=True, use_cache=False,
+                                                 redact_names=tuple(names) if roster else ()))
             sent = [json.loads(r.body) for r in srv.requests]
         # Decoded, so "\u0414" escapes in the body cannot hide a Cyrillic name from the check.
         wire = json.dumps(sent, ensure_ascii=False)
         assert "promotion" in wire.lower() and "[PERSON_" in wire  # the packet was sent, redacted
-        for d in details:
-            if d["packet"] == pid:
-                checked += 1
-                assert d["text"] not in wire, f"{pid}: {d['family']} {d['text']!r} reached the provider"
-    assert checked == 37
+        for d in (d for d in details if d["packet"] == path.stem):
+            checked += 1
+            if d["text"] in wire:
+                leaked.append(f"{path.stem}: {d['family']} {d['text']!r}")
+    assert checked == (SPLIT_SIZES[split] or len(details)) and checked >= 37
+    assert not leaked, f"{len(leaked)} of {checked} reached the provider: {leaked}"
 
 
 @pytest.mark.parametrize(("text", "masked", "kept"), [

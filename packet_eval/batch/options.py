@@ -50,6 +50,7 @@ class Settings:
     poll_interval_s: float = 30.0
     console: Console | None = None
     redact: bool | None = None
+    redact_names: tuple[str, ...] = ()  # a committee's roster: always masked when redacting
     timeout_s: float | None = None  # None: $PACKET_EVAL_TIMEOUT, else 120 s
     mode: str | None = None  # tools | json; None: tools
 

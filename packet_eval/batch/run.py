@@ -175,7 +175,7 @@ class BatchRun:
             client=self.client if cached else self.shared_client(), base_url=self.base_url,
             use_cache=self.opts.use_cache, store=self.store,
             retry=self.retry, gate=self.gate, redact=self.opts.redact, mode=self.opts.mode,
-            timeout_s=self.opts.timeout_s)
+            timeout_s=self.opts.timeout_s, redact_names=self.opts.redact_names)
 
     async def one(self, job: Job, reserved: float) -> None:
         started = now_utc()

@@ -112,6 +112,7 @@ def plan(c: Checked, s: Settings, summary: BatchSummary, store: Store | None, *,
     if spec is not None:
         # Resolved as the live extractor resolves it, so cache keys match its own.
         opts.redact = should_redact(spec, s.base_url, s.redact)
+        opts.redact_names = tuple(s.redact_names)
     shares = (store.cache_shares(c.model_id, prompt_version())
               if spec is not None and store is not None else None)
     estimator = make_estimator(c.model_id, lad, llm=spec is not None,
@@ -297,6 +298,7 @@ async def run_batch(
     poll_interval_s: float = 30.0,
     console: Console | None = None,
     redact: bool | None = None,
+    redact_names: tuple[str, ...] = (),
     dry_run: bool = False,
     timeout_s: float | None = None,
     mode: str | None = None,
@@ -325,6 +327,7 @@ async def run_batch(
         console: where progress and notices go (default: stderr).
         redact: mask personal data before it leaves the machine; None decides as the live
             extractor does (on for any endpoint that is not local).
+        redact_names: names always masked when redacting (a committee's roster).
         dry_run: only scan and estimate (``--dry-run``): no call, nothing written.
         timeout_s: seconds one request may take (None: ``$PACKET_EVAL_TIMEOUT``, else 120).
         mode: ``tools`` or ``json`` (the answer schema as response_format); None: tools.
@@ -343,7 +346,7 @@ async def run_batch(
                  use_cache=use_cache, max_cost_usd=max_cost_usd, labels_path=labels_path,
                  calibrator=calibrator, progress=progress, batch_api=batch_api, retry=retry,
                  store=store, poll_interval_s=poll_interval_s, console=console, redact=redact,
-                 timeout_s=timeout_s, mode=mode)
+                 redact_names=tuple(redact_names), timeout_s=timeout_s, mode=mode)
     c = check_options(paths, out_dir, s)
     s = replace(s, target_level=c.target_level)
     if dry_run:

@@ -22,8 +22,10 @@ from packet_eval.cli.options import (
     ModeOpt,
     NoCacheOpt,
     RedactOpt,
+    RosterOpt,
     TargetLevelOpt,
     TimeoutOpt,
+    roster_names,
 )
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ def assess(
     ladder: LadderOpt = None,
     no_cache: NoCacheOpt = False,
     redact: RedactOpt = None,
+    roster: RosterOpt = None,
     max_cost: Annotated[float | None, typer.Option("--max-cost", metavar="USD", help="Spending ceiling in USD: refuse to start over it, stop cleanly before it.")] = None,
     labels: Annotated[Path | None, typer.Option("--labels", metavar="JSONL", help="The committee's calibration labels (JSONL); the report shows disagreements first.")] = None,
     calibrator: CalibratorOpt = None,
@@ -54,12 +57,14 @@ def assess(
     """Assess a whole cycle of packets: concurrent, resumable, within budget, with a committee report."""
     from packet_eval import ConfigError, resolve_model, run_batch
 
+    names, redact = roster_names(roster, redact)
     chosen, notice = resolve_model(model, base_url)
     if calibrator and labels is None:
         raise ConfigError("--calibrator needs --labels")
     summary = asyncio.run(run_batch(
         paths, out_dir, model=chosen, base_url=base_url, concurrency=concurrency,
         target_level=target_level, targets_csv=targets, ladder=ladder, use_cache=not no_cache, redact=redact,
+        redact_names=names,
         max_cost_usd=max_cost, labels_path=labels, calibrator=calibrator,
         progress=not no_progress and sys.stderr.isatty(), batch_api=batch_api,
         poll_interval_s=poll_seconds, dry_run=dry_run, timeout_s=timeout, mode=mode))

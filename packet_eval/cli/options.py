@@ -47,6 +47,9 @@ NoCacheOpt = Annotated[bool, typer.Option(
 RedactOpt = Annotated[bool | None, typer.Option(
     "--redact/--no-redact", help="Mask names, emails, phone numbers, URLs and employee ids "
     "before text leaves the machine. Default: on for any endpoint not on this machine.")]
+RosterOpt = Annotated[Path | None, typer.Option(
+    "--roster", metavar="FILE", help="Names the committee lists, one per line: always masked before "
+    "text leaves the machine (turns --redact on unless --no-redact is given, which is refused).")]
 CalibratorOpt = Annotated[str | None, typer.Option(
     "--calibrator", metavar="NAME", help="Compare with this calibrator's labels "
     "(default: the first label of each packet).")]
@@ -58,6 +61,17 @@ PortOpt = Annotated[int, typer.Option("--port", "-p", metavar="PORT", help="Port
 QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", help="No notes on stderr (which model was chosen, file quirks); errors "
     "still print.")]
+def roster_names(roster: Path | None, redact: bool | None) -> tuple[tuple[str, ...], bool | None]:
+    """``--roster``'s names and the redaction setting they imply (one line on a bad file)."""
+    if roster is None:
+        return (), redact
+    from packet_eval import ConfigError, read_roster
+
+    if redact is False:
+        raise ConfigError("--roster names people to mask; it cannot go with --no-redact")
+    return read_roster(roster), True
+
+
 def _print_version(value: bool) -> None:
     if value:
         from packet_eval import __version__

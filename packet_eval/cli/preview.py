@@ -18,8 +18,10 @@ from packet_eval.cli.options import (
     ModeOpt,
     NoCacheOpt,
     RedactOpt,
+    RosterOpt,
     TargetLevelOpt,
     TimeoutOpt,
+    roster_names,
 )
 
 
@@ -33,6 +35,7 @@ def preview(
     base_url: BaseUrlOpt = None,
     no_cache: NoCacheOpt = False,
     redact: RedactOpt = None,
+    roster: RosterOpt = None,
     timeout: TimeoutOpt = None,
     mode: ModeOpt = None,
     diff_old: Annotated[Path | None, typer.Option("--diff", metavar="OLD", help="An earlier draft: show which dimensions moved and which evidence was gained or lost from OLD to PACKET (text, json or markdown).")] = None,
@@ -56,6 +59,7 @@ def preview(
     pkt = read_packet(packet)
     # --diff OLD: read the older draft first so a bad path fails before any LLM call.
     old_pkt = read_packet(diff_old) if diff_old is not None else None
+    names, redact = roster_names(roster, redact)
     if old_pkt is not None and fmt is Format.html:
         raise PacketEvalError("--diff prints text, json or markdown, not html")
     chosen, notice = resolve_model(model, base_url)
@@ -64,7 +68,7 @@ def preview(
     options = {"model": chosen, "ladder": lad, "target_level": target_level, "base_url": base_url,
                "use_cache": not no_cache, "on_retry": say_retry, "redact": redact}
     if chosen != "baseline":
-        options |= {"timeout_s": timeout, "mode": mode, "on_wait": say_wait}
+        options |= {"timeout_s": timeout, "mode": mode, "on_wait": say_wait, "redact_names": names}
     a = assess(pkt, **options)
     if old_pkt is not None:
         from packet_eval import diff_assessments, format_diff, render_diff_text

@@ -20,7 +20,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from packet_eval.redact.names import CALENDAR, find_names, handles_for, is_listed_name, is_particle
+from packet_eval.redact.names import (
+    CALENDAR,
+    find_names,
+    handles_for,
+    is_listed_name,
+    is_particle,
+    short_forms,
+    table_names,
+)
 from packet_eval.redact.patterns import find_patterns
 
 _W = r"[A-Z\u00c0-\u00de\u0100-\u024f][\w\u00c0-\u024f\u0300-\u036f'’-]+"
@@ -45,6 +53,13 @@ _NAME_SITES = [
     re.compile(rf"({_NAME})\s+(?:said|says|wrote|writes|told|notes|noted|commented|designed|reviewed)\b"),
     # Possessives mid-sentence: "into Søren’s existing agent".
     _POSSESSIVE := re.compile(rf"(?<=[a-z,;] )({_W})['’]s\b"),
+    re.compile(rf"(?i:\b(?:maiden|first|last|family|given|middle|birth|legal|married)[ \t]+name"
+               rf"[ \t]*(?:is|was|:)[ \t]*)(?-i:({_NAME}))"),
+    # Honorifics, and the line after a closing word ("Best regards,\nName").
+    re.compile(rf"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor|Sir|Dame)\.?[ \t]+({_NAME})"),
+    re.compile(rf"(?mi)^[ \t>*_]*(?:(?:best|kind|warm|many)?[ \t]*regards|best(?: wishes)?|thanks|"
+               rf"thank you|cheers|sincerely|yours(?: sincerely| truly)?|warmly|signed|respectfully)"
+               rf"[ \t]*[,.!—–-]?[ \t]*\n[ \t>*_—–-]*(?-i:({_NAME}))"),
     _SIGN_OFF := re.compile(rf"(?m)^[ \t>*_—–-]*({_NAME})[ \t*_]*\n?\s*\Z"),
 ]
 # A product can be possessive and a team can close a packet: these sites need a listed name.
@@ -53,7 +68,8 @@ _NOT_NAMES = {"She", "He", "They", "It", "Everyone", "Nobody", "Someone", "Senio
               "Junior", "Mid", "AI", "The", "This", "That", "We", "Our", "My", "I", "Summary",
               "Impact", "Team", "Engineer", "Manager", "Principal", "Lead", "Q1", "Q2", "Q3",
               "Q4", "Self", "Promotion", "Packet", "Review", "Nomination", "Case", "Growth",
-              "Areas", "Level", "Software", "Machine", "Learning", "Platform", "Data", "Product"}
+              "Areas", "Level", "Software", "Machine", "Learning", "Platform", "Data", "Product",
+              "Role", "Name", "Title", "Date", "Notes", "Status", "Comment", "Comments"}
 @dataclass
 class Redactor:
     """A placeholder map for one packet: ``redact`` text going out, ``restore`` text coming back."""
@@ -88,13 +104,17 @@ class Redactor:
                 if words and not any(w in _NOT_NAMES for w in words):
                     found.append(candidate)
         found += find_names(text)
+        found += table_names(text)
         found += handles_for(text, found)
         # Every part of a full name alone too; a listed name's parts whatever they look like.
         parts = {p for n in found for p in re.split(r"[\s,]+", n)
                  if len(p) >= 3 and p not in _NOT_NAMES and not p.startswith(("\"", "“"))
                  and not is_particle(p)}
         parts |= {p for n in listed for p in n.split() if len(p) >= 2}
-        for name in sorted(set(found) | parts, key=len, reverse=True):
+        parts |= set(short_forms(text, parts))
+        # Longest first, then by text: the same packet gets the same placeholders in every process
+        # (a set's order changes with the hash seed, and batch results are restored in a later one).
+        for name in sorted(set(found) | parts, key=lambda n: (-len(n), n)):
             if re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text):
                 r._add("PERSON", name)
         return r
