@@ -30,7 +30,7 @@ from importlib.resources import files
 
 import numpy as np
 
-from packet_eval.assemble import build_assessment
+from packet_eval.assemble import MAX_EVIDENCE_PER_DIMENSION, build_assessment
 from packet_eval.extractors import cue_flags
 from packet_eval.extractors.embedding import embed
 from packet_eval.extractors.features import LEVEL, RELEVANCE, SentenceVectors, sentence_vectors
@@ -86,6 +86,8 @@ class PacketReading:
     candidates: list[Candidate]
     injected: list[InjectionHit]
     units: list[Unit]
+    relevance: np.ndarray  # (candidates, dims, len(RELEVANCE)), every candidate stacked
+    level: np.ndarray  # (candidates, dims, len(LEVEL))
 
 
 def read_packet(packet: Packet, ladder: Ladder) -> PacketReading:
@@ -111,15 +113,16 @@ def read_packet(packet: Packet, ladder: Ladder) -> PacketReading:
                   for (u, r), v in zip(keep, vectors, strict=True)]
     log.debug("%s: %d units, %d visible, %d candidates, voice %s", packet.packet_id, len(units),
               len(visible), len(candidates), mode)
-    return PacketReading(mode, candidates, injected, units)
+    nd = len(ladder.dimensions)
+    relevance = (np.stack([c.vectors.relevance for c in candidates]) if candidates
+                 else np.zeros((0, nd, len(RELEVANCE))))
+    level = (np.stack([c.vectors.level for c in candidates]) if candidates
+             else np.zeros((0, nd, len(LEVEL))))
+    return PacketReading(mode, candidates, injected, units, relevance, level)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
-
-
-def level_index(fraction: float, n_levels: int, shift: float) -> int:
-    return int(np.clip(np.floor(fraction * (n_levels - 1) + 0.5 + shift), 0, n_levels - 1))
 
 
 _SIGNAL_WORDS = {
@@ -162,29 +165,65 @@ def _rationale(ladder: Ladder, index: LadderIndex, d: int, cand: Candidate, leve
     return "; ".join(parts)
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One (sentence, dimension) the models take as evidence, before it becomes an Evidence."""
+
+    candidate: int
+    dimension: int
+    rank: int  # index into the ladder's levels
+    strength: Strength
+    probability: float
+
+
+def choose(reading: PacketReading, w: Weights, n_levels: int) -> list[Choice]:
+    """Which sentences are evidence for which dimension, at what level (shared with training)."""
+    if reading.voice == "none" or not reading.candidates:
+        return []
+    probs = _sigmoid(reading.relevance @ w.relevance)  # (candidates, dims)
+    fractions = reading.level @ w.level
+    ranks = np.clip(np.floor(fractions * (n_levels - 1) + 0.5 + w.shift), 0, n_levels - 1).astype(int)
+    order = np.argsort(-probs, axis=1, kind="stable")[:, :DIMENSIONS_PER_SENTENCE]
+    out = []
+    for i, cand in enumerate(reading.candidates):
+        for d in order[i]:
+            p = float(probs[i, d])
+            if p < w.threshold:
+                continue
+            strength: Strength = "strong" if p >= w.strong else "moderate"
+            rank = int(ranks[i, d])
+            if cand.reading.attribution == "team":
+                rank, strength = 0, "weak"
+            out.append(Choice(i, int(d), rank, strength, p))
+    return out
+
+
+def kept(choices: list[Choice]) -> list[Choice]:
+    """The most probable few per dimension: the ones assembly keeps, chosen by the model, not by level."""
+    by_dim: dict[int, list[Choice]] = {}
+    for c in choices:
+        by_dim.setdefault(c.dimension, []).append(c)
+    out = []
+    for items in by_dim.values():
+        items.sort(key=lambda c: -c.probability)
+        out.extend(items[:MAX_EVIDENCE_PER_DIMENSION])
+    return sorted(out, key=lambda c: (c.candidate, c.dimension))
+
+
 def find_evidence(ladder: Ladder, packet: Packet, reading: PacketReading,
                   w: Weights) -> dict[str, list[Evidence]]:
     index = index_for(ladder)
     evidence: dict[str, list[Evidence]] = {d: [] for d in ladder.dimension_ids}
-    if reading.voice == "none":
-        return evidence
     levels = list(ladder.levels)
-    for cand in reading.candidates:
-        probs = _sigmoid(cand.vectors.relevance @ w.relevance)
-        chosen = [d for d in np.argsort(-probs)[:DIMENSIONS_PER_SENTENCE] if probs[d] >= w.threshold]
-        for d in chosen:
-            fraction = float(cand.vectors.level[d] @ w.level)
-            rank = level_index(fraction, len(levels), w.shift)
-            strength: Strength = "strong" if probs[d] >= w.strong else "moderate"
-            if cand.reading.attribution == "team":
-                rank, strength = 0, "weak"
-            level = levels[rank]
-            u = cand.unit
-            evidence[ladder.dimension_ids[d]].append(Evidence(
-                quote=packet.text[u.start:u.end], start=u.start, end=u.end, match="exact",
-                match_score=100.0, level=level, strength=strength,
-                attribution=cand.reading.attribution,  # type: ignore[arg-type]
-                rationale=_rationale(ladder, index, int(d), cand, level, float(probs[d]), w)))
+    for c in kept(choose(reading, w, len(levels))):
+        cand = reading.candidates[c.candidate]
+        level = levels[c.rank]
+        u = cand.unit
+        evidence[ladder.dimension_ids[c.dimension]].append(Evidence(
+            quote=packet.text[u.start:u.end], start=u.start, end=u.end, match="exact",
+            match_score=100.0, level=level, strength=c.strength,
+            attribution=cand.reading.attribution,  # type: ignore[arg-type]
+            rationale=_rationale(ladder, index, c.dimension, cand, level, c.probability, w)))
     return evidence
 
 
