@@ -39,8 +39,10 @@ from packet_eval.packet import Packet
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "packet_eval" / "extractors" / baseline.MODEL_FILE
 SPLIT = "dev"
-DEV_SETS = ("golden", "outside-dev")
+DEV_SETS = ("golden", "outside-dev", "outside-dev2")
 MIN_RECALL = 0.75
+# How far above the evidence threshold a sentence must be to carry its own level.
+SUPPORT_STEPS = (0.0, 0.1, 0.2, 0.3)
 LOWERING = {"sig_direction", "sig_other_decided", "sig_implement", "hedged", "team", "bias"}
 
 
@@ -108,6 +110,11 @@ def dev_scores(ladder: Ladder, packets: list[DevPacket], w: baseline.Weights) ->
     return cohen_kappa(gold, pred, ladder.scale, "quadratic"), counts.recall or 0.0
 
 
+def selection_key(kappa: float, recall: float) -> tuple[bool, float]:
+    """Settings that keep recall come first, best kappa among them; else the best recall."""
+    return (recall >= MIN_RECALL, round(kappa if recall >= MIN_RECALL else recall, 9))
+
+
 def fit_weights(packets: list[DevPacket], ladder: Ladder, verbose: bool = True) -> baseline.Weights:
     rx, ry, lx, ly = _rows(packets, ladder)
     rel = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, fit_intercept=False)
@@ -119,24 +126,27 @@ def fit_weights(packets: list[DevPacket], ladder: Ladder, verbose: bool = True) 
     lvl.fit(lx * sign, ly)
     level_w = lvl.coef_ * sign
     best = None
-    for threshold in np.arange(0.3, 0.96, 0.025):
+    grid = [(float(t), float(min(t + s, 0.975))) for t in np.arange(0.3, 0.96, 0.025) for s in SUPPORT_STEPS
+            if t + s <= 0.975 or s == 0]
+    for threshold, support in grid:
         for shift in np.arange(-0.5, 0.51, 0.1):
-            w = baseline.Weights(rel.coef_[0], float(threshold), 1.0, level_w, float(shift))
+            w = baseline.Weights(rel.coef_[0], threshold, 1.0, support, level_w, float(shift))
             # Both matter to a committee: the levels, and finding the evidence a
             # calibrator would quote. Kappa alone pushes the threshold up and recall
             # down, so the best kappa is taken among settings that keep recall.
             k, recall = dev_scores(ladder, packets, w)
-            key = (recall >= MIN_RECALL, k)
-            if best is None or key > (best[1] >= MIN_RECALL, best[0] + 1e-9):
-                best = (k, recall, float(threshold), float(shift))
+            key = selection_key(k, recall)
+            if best is None or key > best[0]:
+                best = (key, k, recall, threshold, support, float(shift))
     assert best is not None
-    k, recall, threshold, shift = best
+    _, k, recall, threshold, support, shift = best
     if verbose:
         print(f"dev: {len(packets)} packets, {int(ry.sum())}/{len(ry)} positive pairs, "
               f"{len(ly)} level rows; pooled dimension QWK on dev {k:.3f}, evidence recall "
-              f"{recall:.3f} at threshold {threshold:.3f}, shift {shift:+.2f}")
+              f"{recall:.3f} at threshold {threshold:.3f}, support {support:.3f}, shift {shift:+.2f}")
     return baseline.Weights(np.round(rel.coef_[0], 6), round(threshold, 3),
-                            round(min(threshold + 0.15, 0.99), 3), np.round(level_w, 6), round(shift, 2))
+                            round(min(support + 0.1, 0.99), 3), round(support, 3), np.round(level_w, 6),
+                            round(shift, 2))
 
 
 def fit() -> dict[str, object]:
@@ -145,7 +155,7 @@ def fit() -> dict[str, object]:
     return {
         "fitted_on": f"split {SPLIT!r} of datasets/{', datasets/'.join(DEV_SETS)}, first calibrator's labels",
         "relevance": {"features": RELEVANCE, "weights": [float(x) for x in w.relevance],
-                      "threshold": w.threshold, "strong": w.strong},
+                      "threshold": w.threshold, "strong": w.strong, "support": w.support},
         "level": {"features": LEVEL, "weights": [float(x) for x in w.level], "shift": w.shift},
     }
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
@@ -35,7 +36,7 @@ from packet_eval.extractors import cue_flags
 from packet_eval.extractors.embedding import embed
 from packet_eval.extractors.features import LEVEL, RELEVANCE, SentenceVectors, sentence_vectors
 from packet_eval.extractors.ladder_index import LadderIndex, index_for
-from packet_eval.extractors.language import Reading, is_list, is_metadata, read, vocabulary, voice
+from packet_eval.extractors.language import Reading, is_list, is_metadata, neutral, read, vocabulary, voice
 from packet_eval.injection import InjectionHit, detect_injections
 from packet_eval.ladder import Ladder
 from packet_eval.packet import Packet
@@ -49,13 +50,18 @@ MODEL_FILE = "baseline_model.json"
 # At most this many dimensions take one sentence as evidence.
 DIMENSIONS_PER_SENTENCE = 2
 MIN_WORDS = 4
+_BLANK = re.compile(r"\n[ \t]*\n")
 
 
 @dataclass(frozen=True)
 class Weights:
     relevance: np.ndarray
-    threshold: float
+    threshold: float  # the least probability at which a sentence is evidence at all
     strong: float
+    # The least probability at which evidence carries its own level; below it the
+    # sentence is shown as weak evidence (lowest level only), so finding more of
+    # what a calibrator would quote does not inflate levels on doubtful matches.
+    support: float
     level: np.ndarray
     shift: float
 
@@ -66,7 +72,7 @@ def weights() -> Weights:
     if data["relevance"]["features"] != RELEVANCE or data["level"]["features"] != LEVEL:
         raise RuntimeError(f"{MODEL_FILE} was fitted on other features; rerun tools/train_baseline.py")
     return Weights(np.array(data["relevance"]["weights"]), data["relevance"]["threshold"],
-                   data["relevance"]["strong"], np.array(data["level"]["weights"]),
+                   data["relevance"]["strong"], data["relevance"]["support"], np.array(data["level"]["weights"]),
                    data["level"]["shift"])
 
 
@@ -105,12 +111,16 @@ def read_packet(packet: Packet, ladder: Ladder) -> PacketReading:
     mode = voice([r.neutral for r in first_pass])
     readings = ([read(text[u.start:u.end], known, nomination=True) for u in visible]
                 if mode == "nomination" else first_pass)
-    keep = [(u, r) for u, r in zip(visible, readings, strict=True)
+    flat = embed([r.neutral for r in readings])
+    contexts = paragraph_vectors(text, visible, flat)
+    headings = _heading_vectors(visible, known)
+    keep = [i for i, (u, r) in enumerate(zip(visible, readings, strict=True))
             if not (r.negated or r.aspiration or is_list(r.neutral) or is_metadata(text[u.start:u.end]))
             and len(r.neutral.split()) >= MIN_WORDS]
-    vectors = embed([r.neutral for _, r in keep])
-    candidates = [Candidate(u, r, v, sentence_vectors(r, v, index))
-                  for (u, r), v in zip(keep, vectors, strict=True)]
+    candidates = [Candidate(visible[i], readings[i], flat[i],
+                            sentence_vectors(readings[i], flat[i], index, contexts[i],
+                                             headings.get(visible[i].section)))
+                  for i in keep]
     log.debug("%s: %d units, %d visible, %d candidates, voice %s", packet.packet_id, len(units),
               len(visible), len(candidates), mode)
     nd = len(ladder.dimensions)
@@ -119,6 +129,37 @@ def read_packet(packet: Packet, ladder: Ladder) -> PacketReading:
     level = (np.stack([c.vectors.level for c in candidates]) if candidates
              else np.zeros((0, nd, len(LEVEL))))
     return PacketReading(mode, candidates, injected, units, relevance, level)
+
+
+def paragraph_vectors(text: str, units: list[Unit], vectors: np.ndarray) -> np.ndarray:
+    """Each unit's paragraph (units with no blank line between them) as one unit-length vector.
+
+    A sentence such as "Every PR runs against it now" says what it is about only
+    through its neighbours. Paragraphs, not a window, so that a paragraph added
+    or moved elsewhere (padding, section order, hidden comments) changes nothing.
+    """
+    out = np.zeros_like(vectors)
+    group: list[int] = []
+
+    def close() -> None:
+        if group:
+            v = vectors[group].sum(axis=0)
+            n = float(np.linalg.norm(v))
+            out[group] = v / n if n else v
+
+    for i, u in enumerate(units):
+        if group and (units[group[-1]].section != u.section
+                      or _BLANK.search(text, units[group[-1]].end, u.start)):
+            close()
+            group = []
+        group.append(i)
+    close()
+    return out
+
+
+def _heading_vectors(units: list[Unit], known: frozenset[str]) -> dict[str, np.ndarray]:
+    names = sorted({u.section for u in units if u.section})
+    return dict(zip(names, embed([neutral(n, known) for n in names]), strict=True))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -184,17 +225,16 @@ def choose(reading: PacketReading, w: Weights, n_levels: int) -> list[Choice]:
     fractions = reading.level @ w.level
     ranks = np.clip(np.floor(fractions * (n_levels - 1) + 0.5 + w.shift), 0, n_levels - 1).astype(int)
     order = np.argsort(-probs, axis=1, kind="stable")[:, :DIMENSIONS_PER_SENTENCE]
+    top = np.take_along_axis(probs, order, axis=1)
     out = []
-    for i, cand in enumerate(reading.candidates):
-        for d in order[i]:
-            p = float(probs[i, d])
-            if p < w.threshold:
-                continue
-            strength: Strength = "strong" if p >= w.strong else "moderate"
-            rank = int(ranks[i, d])
-            if cand.reading.attribution == "team":
-                rank, strength = 0, "weak"
-            out.append(Choice(i, int(d), rank, strength, p))
+    for i, j in zip(*np.nonzero(top >= w.threshold), strict=True):
+        d = int(order[i, j])
+        p = float(top[i, j])
+        strength: Strength = "strong" if p >= w.strong else "moderate" if p >= w.support else "weak"
+        rank = int(ranks[i, d])
+        if reading.candidates[i].reading.attribution == "team":
+            rank, strength = 0, "weak"
+        out.append(Choice(int(i), d, rank, strength, p))
     return out
 
 
