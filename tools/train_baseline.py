@@ -7,10 +7,11 @@ Development packets are the golden set's dev split and the outside-dev sets
 one row per (visible sentence, dimension), positive when a calibrator quoted
 that sentence as evidence for that dimension. Level: ridge regression of the
 dimension's labelled level, as a fraction of the ladder's height, on the
-positive rows, monotone by prior knowledge (see LOWERING). The threshold and
-the level shift are chosen on dev: the best pooled dimension quadratic kappa
-among settings that keep dev evidence recall at MIN_RECALL. The golden test
-split and datasets/fresh are never read here. Writes
+positive rows, monotone by prior knowledge (see LOWERING). The evidence
+threshold, the support threshold (below which evidence is weak) and the level
+shift are chosen on dev by ``selection_key``: pooled dimension quadratic kappa
+plus evidence recall up to MIN_RECALL. The golden test split and
+datasets/fresh are never read here. Writes
 packet_eval/extractors/baseline_model.json; ``--check`` fails if the
 committed file differs from a fresh fit beyond solver noise.
 ``tools/baseline_generalization.py`` reuses ``fit_weights`` to measure how the
@@ -110,9 +111,13 @@ def dev_scores(ladder: Ladder, packets: list[DevPacket], w: baseline.Weights) ->
     return cohen_kappa(gold, pred, ladder.scale, "quadratic"), counts.recall or 0.0
 
 
-def selection_key(kappa: float, recall: float) -> tuple[bool, float]:
-    """Settings that keep recall come first, best kappa among them; else the best recall."""
-    return (recall >= MIN_RECALL, round(kappa if recall >= MIN_RECALL else recall, 9))
+def selection_key(kappa: float, recall: float) -> float:
+    """Both matter to a committee: the levels, and finding the evidence a calibrator would quote.
+
+    Kappa alone pushes the threshold up and recall down; recall alone floods a
+    dimension with doubtful evidence. Recall counts up to MIN_RECALL only.
+    """
+    return round(kappa + min(recall, MIN_RECALL), 9)
 
 
 def fit_weights(packets: list[DevPacket], ladder: Ladder, verbose: bool = True) -> baseline.Weights:
@@ -131,9 +136,6 @@ def fit_weights(packets: list[DevPacket], ladder: Ladder, verbose: bool = True) 
     for threshold, support in grid:
         for shift in np.arange(-0.5, 0.51, 0.1):
             w = baseline.Weights(rel.coef_[0], threshold, 1.0, support, level_w, float(shift))
-            # Both matter to a committee: the levels, and finding the evidence a
-            # calibrator would quote. Kappa alone pushes the threshold up and recall
-            # down, so the best kappa is taken among settings that keep recall.
             k, recall = dev_scores(ladder, packets, w)
             key = selection_key(k, recall)
             if best is None or key > best[0]:

@@ -2,11 +2,12 @@
 
 For each visible sentence of a packet it asks two questions, with two small
 linear models whose weights ship in ``baseline_model.json`` (fitted on the
-golden set's dev split only, by ``tools/train_baseline.py``):
+golden set's dev split and the outside-dev sets only, by
+``tools/train_baseline.py``):
 
-- *is this evidence for dimension D?* from how close the sentence is to D's
-  text in the ladder (wordllama vectors and dimension-specific words), against
-  the other dimensions;
+- *is this evidence for dimension D?* from how close the sentence, its
+  paragraph and its section heading are to D's text in the ladder (wordllama
+  vectors and dimension-specific words), against the other dimensions;
 - *at what level?* from cues that hold across ladders (direction followed or
   own decision, reach from one team to the organisation, diagnosis, outcomes)
   and from which of D's cells the sentence reads like.
