@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "packet_eval" / "extractors" / baseline.MODEL_FILE
 SPLIT = "dev"
 DEV_SETS = ("golden", "outside-dev", "outside-dev2")
-MIN_RECALL = 0.75
+MIN_RECALL = 0.85
 # How far above the evidence threshold a sentence must be to carry its own level.
 SUPPORT_STEPS = (0.0, 0.1, 0.2, 0.3)
 LOWERING = {"sig_direction", "sig_other_decided", "sig_implement", "hedged", "team", "bias"}
