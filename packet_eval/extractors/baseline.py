@@ -2,12 +2,11 @@
 
 For each visible sentence of a packet it asks two questions, with two small
 linear models whose weights ship in ``baseline_model.json`` (fitted on the
-golden set's dev split and the outside-dev sets only, by
-``tools/train_baseline.py``):
+golden set's dev split only, by ``tools/train_baseline.py``):
 
-- *is this evidence for dimension D?* from how close the sentence, its
-  paragraph and its section heading are to D's text in the ladder (wordllama
-  vectors and dimension-specific words), against the other dimensions;
+- *is this evidence for dimension D?* from how close the sentence is to D's
+  text in the ladder (wordllama vectors and dimension-specific words), against
+  the other dimensions;
 - *at what level?* from cues that hold across ladders (direction followed or
   own decision, reach from one team to the organisation, diagnosis, outcomes)
   and from which of D's cells the sentence reads like.
@@ -25,19 +24,18 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
 import numpy as np
 
-from packet_eval.assemble import MAX_EVIDENCE_PER_DIMENSION, build_assessment
+from packet_eval.assemble import build_assessment
 from packet_eval.extractors import cue_flags
 from packet_eval.extractors.embedding import embed
 from packet_eval.extractors.features import LEVEL, RELEVANCE, SentenceVectors, sentence_vectors
 from packet_eval.extractors.ladder_index import LadderIndex, index_for
-from packet_eval.extractors.language import Reading, is_list, is_metadata, neutral, read, vocabulary, voice
+from packet_eval.extractors.language import Reading, is_list, is_metadata, read, vocabulary, voice
 from packet_eval.injection import InjectionHit, detect_injections
 from packet_eval.ladder import Ladder
 from packet_eval.packet import Packet
@@ -51,18 +49,13 @@ MODEL_FILE = "baseline_model.json"
 # At most this many dimensions take one sentence as evidence.
 DIMENSIONS_PER_SENTENCE = 2
 MIN_WORDS = 4
-_BLANK = re.compile(r"\n[ \t]*\n")
 
 
 @dataclass(frozen=True)
 class Weights:
     relevance: np.ndarray
-    threshold: float  # the least probability at which a sentence is evidence at all
+    threshold: float
     strong: float
-    # The least probability at which evidence carries its own level; below it the
-    # sentence is shown as weak evidence (lowest level only), so finding more of
-    # what a calibrator would quote does not inflate levels on doubtful matches.
-    support: float
     level: np.ndarray
     shift: float
 
@@ -73,7 +66,7 @@ def weights() -> Weights:
     if data["relevance"]["features"] != RELEVANCE or data["level"]["features"] != LEVEL:
         raise RuntimeError(f"{MODEL_FILE} was fitted on other features; rerun tools/train_baseline.py")
     return Weights(np.array(data["relevance"]["weights"]), data["relevance"]["threshold"],
-                   data["relevance"]["strong"], data["relevance"]["support"], np.array(data["level"]["weights"]),
+                   data["relevance"]["strong"], np.array(data["level"]["weights"]),
                    data["level"]["shift"])
 
 
@@ -93,8 +86,6 @@ class PacketReading:
     candidates: list[Candidate]
     injected: list[InjectionHit]
     units: list[Unit]
-    relevance: np.ndarray  # (candidates, dims, len(RELEVANCE)), every candidate stacked
-    level: np.ndarray  # (candidates, dims, len(LEVEL))
 
 
 def read_packet(packet: Packet, ladder: Ladder) -> PacketReading:
@@ -112,59 +103,23 @@ def read_packet(packet: Packet, ladder: Ladder) -> PacketReading:
     mode = voice([r.neutral for r in first_pass])
     readings = ([read(text[u.start:u.end], known, nomination=True) for u in visible]
                 if mode == "nomination" else first_pass)
-    flat = embed([r.neutral for r in readings])
-    contexts = paragraph_vectors(text, visible, flat)
-    headings = _heading_vectors(visible, known)
-    keep = [i for i, (u, r) in enumerate(zip(visible, readings, strict=True))
+    keep = [(u, r) for u, r in zip(visible, readings, strict=True)
             if not (r.negated or r.aspiration or is_list(r.neutral) or is_metadata(text[u.start:u.end]))
             and len(r.neutral.split()) >= MIN_WORDS]
-    candidates = [Candidate(visible[i], readings[i], flat[i],
-                            sentence_vectors(readings[i], flat[i], index, contexts[i],
-                                             headings.get(visible[i].section)))
-                  for i in keep]
+    vectors = embed([r.neutral for _, r in keep])
+    candidates = [Candidate(u, r, v, sentence_vectors(r, v, index))
+                  for (u, r), v in zip(keep, vectors, strict=True)]
     log.debug("%s: %d units, %d visible, %d candidates, voice %s", packet.packet_id, len(units),
               len(visible), len(candidates), mode)
-    nd = len(ladder.dimensions)
-    relevance = (np.stack([c.vectors.relevance for c in candidates]) if candidates
-                 else np.zeros((0, nd, len(RELEVANCE))))
-    level = (np.stack([c.vectors.level for c in candidates]) if candidates
-             else np.zeros((0, nd, len(LEVEL))))
-    return PacketReading(mode, candidates, injected, units, relevance, level)
-
-
-def paragraph_vectors(text: str, units: list[Unit], vectors: np.ndarray) -> np.ndarray:
-    """Each unit's paragraph (units with no blank line between them) as one unit-length vector.
-
-    A sentence such as "Every PR runs against it now" says what it is about only
-    through its neighbours. Paragraphs, not a window, so that a paragraph added
-    or moved elsewhere (padding, section order, hidden comments) changes nothing.
-    """
-    out = np.zeros_like(vectors)
-    group: list[int] = []
-
-    def close() -> None:
-        if group:
-            v = vectors[group].sum(axis=0)
-            n = float(np.linalg.norm(v))
-            out[group] = v / n if n else v
-
-    for i, u in enumerate(units):
-        if group and (units[group[-1]].section != u.section
-                      or _BLANK.search(text, units[group[-1]].end, u.start)):
-            close()
-            group = []
-        group.append(i)
-    close()
-    return out
-
-
-def _heading_vectors(units: list[Unit], known: frozenset[str]) -> dict[str, np.ndarray]:
-    names = sorted({u.section for u in units if u.section})
-    return dict(zip(names, embed([neutral(n, known) for n in names]), strict=True))
+    return PacketReading(mode, candidates, injected, units)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def level_index(fraction: float, n_levels: int, shift: float) -> int:
+    return int(np.clip(np.floor(fraction * (n_levels - 1) + 0.5 + shift), 0, n_levels - 1))
 
 
 _SIGNAL_WORDS = {
@@ -207,64 +162,29 @@ def _rationale(ladder: Ladder, index: LadderIndex, d: int, cand: Candidate, leve
     return "; ".join(parts)
 
 
-@dataclass(frozen=True)
-class Choice:
-    """One (sentence, dimension) the models take as evidence, before it becomes an Evidence."""
-
-    candidate: int
-    dimension: int
-    rank: int  # index into the ladder's levels
-    strength: Strength
-    probability: float
-
-
-def choose(reading: PacketReading, w: Weights, n_levels: int) -> list[Choice]:
-    """Which sentences are evidence for which dimension, at what level (shared with training)."""
-    if reading.voice == "none" or not reading.candidates:
-        return []
-    probs = _sigmoid(reading.relevance @ w.relevance)  # (candidates, dims)
-    fractions = reading.level @ w.level
-    ranks = np.clip(np.floor(fractions * (n_levels - 1) + 0.5 + w.shift), 0, n_levels - 1).astype(int)
-    order = np.argsort(-probs, axis=1, kind="stable")[:, :DIMENSIONS_PER_SENTENCE]
-    top = np.take_along_axis(probs, order, axis=1)
-    out = []
-    for i, j in zip(*np.nonzero(top >= w.threshold), strict=True):
-        d = int(order[i, j])
-        p = float(top[i, j])
-        strength: Strength = "strong" if p >= w.strong else "moderate" if p >= w.support else "weak"
-        rank = int(ranks[i, d])
-        if reading.candidates[i].reading.attribution == "team":
-            rank, strength = 0, "weak"
-        out.append(Choice(int(i), d, rank, strength, p))
-    return out
-
-
-def kept(choices: list[Choice]) -> list[Choice]:
-    """The most probable few per dimension: the ones assembly keeps, chosen by the model, not by level."""
-    by_dim: dict[int, list[Choice]] = {}
-    for c in choices:
-        by_dim.setdefault(c.dimension, []).append(c)
-    out = []
-    for items in by_dim.values():
-        items.sort(key=lambda c: -c.probability)
-        out.extend(items[:MAX_EVIDENCE_PER_DIMENSION])
-    return sorted(out, key=lambda c: (c.candidate, c.dimension))
-
-
 def find_evidence(ladder: Ladder, packet: Packet, reading: PacketReading,
                   w: Weights) -> dict[str, list[Evidence]]:
     index = index_for(ladder)
     evidence: dict[str, list[Evidence]] = {d: [] for d in ladder.dimension_ids}
+    if reading.voice == "none":
+        return evidence
     levels = list(ladder.levels)
-    for c in kept(choose(reading, w, len(levels))):
-        cand = reading.candidates[c.candidate]
-        level = levels[c.rank]
-        u = cand.unit
-        evidence[ladder.dimension_ids[c.dimension]].append(Evidence(
-            quote=packet.text[u.start:u.end], start=u.start, end=u.end, match="exact",
-            match_score=100.0, level=level, strength=c.strength,
-            attribution=cand.reading.attribution,  # type: ignore[arg-type]
-            rationale=_rationale(ladder, index, c.dimension, cand, level, c.probability, w)))
+    for cand in reading.candidates:
+        probs = _sigmoid(cand.vectors.relevance @ w.relevance)
+        chosen = [d for d in np.argsort(-probs)[:DIMENSIONS_PER_SENTENCE] if probs[d] >= w.threshold]
+        for d in chosen:
+            fraction = float(cand.vectors.level[d] @ w.level)
+            rank = level_index(fraction, len(levels), w.shift)
+            strength: Strength = "strong" if probs[d] >= w.strong else "moderate"
+            if cand.reading.attribution == "team":
+                rank, strength = 0, "weak"
+            level = levels[rank]
+            u = cand.unit
+            evidence[ladder.dimension_ids[d]].append(Evidence(
+                quote=packet.text[u.start:u.end], start=u.start, end=u.end, match="exact",
+                match_score=100.0, level=level, strength=strength,
+                attribution=cand.reading.attribution,  # type: ignore[arg-type]
+                rationale=_rationale(ladder, index, int(d), cand, level, float(probs[d]), w)))
     return evidence
 
 

@@ -17,8 +17,7 @@ from packet_eval.extractors.ladder_index import LadderIndex, terms
 from packet_eval.extractors.language import SIGNAL_NAMES, Reading
 
 RELEVANCE = ["bias", "cos", "cos_margin", "cos_best", "cell_cos", "lex", "lex_margin", "lex_best",
-             "lex_top2", "both_best", "any_ai", "individual", "team", "log_words", "ctx_cos", "ctx_margin",
-             "head_cos", "head_margin"]
+             "lex_top2", "both_best", "any_ai", "individual", "team", "log_words"]
 LEVEL = ["bias", *(f"sig_{n}" for n in SIGNAL_NAMES), "individual", "team", "hedged",
          "cell_emb_frac", "cell_emb_argmax", "cell_lex_frac", "cell_lex_argmax", "generic_frac",
          "log_words"]
@@ -50,22 +49,8 @@ def _fraction(scores: np.ndarray) -> tuple[float, float]:
     return float((z * pos).sum() / z.sum()), float(pos[int(scores.argmax())])
 
 
-def _margins(cos: np.ndarray) -> np.ndarray:
-    """Each dimension's similarity over the best other dimension's."""
-    if len(cos) < 2:
-        return np.zeros_like(cos)
-    top2 = np.sort(cos)[-2:]
-    return cos - np.where(cos >= top2[1], top2[0], top2[1])
-
-
-def sentence_vectors(reading: Reading, vector: np.ndarray, index: LadderIndex, context: np.ndarray,
-                     heading: np.ndarray | None) -> SentenceVectors:
-    """``context`` is the sentence's paragraph as one vector; ``heading`` its section title's."""
+def sentence_vectors(reading: Reading, vector: np.ndarray, index: LadderIndex) -> SentenceVectors:
     nd = len(index.dimensions)
-    ctx = index.dim_vectors @ context
-    ctx_margin = _margins(ctx)
-    head = index.dim_vectors @ heading if heading is not None else np.zeros(nd)
-    head_margin = _margins(head) if heading is not None else np.zeros(nd)
     bag = terms(reading.neutral)
     cos = index.dim_vectors @ vector
     lex = np.array([_lex(bag, w) for w in index.dim_terms])
@@ -85,8 +70,7 @@ def sentence_vectors(reading: Reading, vector: np.ndarray, index: LadderIndex, c
         lex_best = float(lex[d] > 0 and lex[d] >= lex.max())
         rel_rows.append([1.0, cos[d], cos[d] - others_cos, cos_best, cell_cos.max(), lex[d],
                          lex[d] - others_lex, lex_best, float(d in lex_order[:2] and lex[d] > 0),
-                         cos_best * lex_best, cos.max(), individual, team, words, ctx[d],
-                         ctx_margin[d], head[d], head_margin[d]])
+                         cos_best * lex_best, cos.max(), individual, team, words])
         emb_frac, emb_arg = _fraction(cell_cos)
         if cell_lex.max() > 0:
             lex_frac, lex_arg = _fraction(cell_lex / max(cell_lex.max(), 1e-9) * 0.1)
