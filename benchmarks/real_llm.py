@@ -138,7 +138,8 @@ def main() -> None:
               "path": "bridge" if args.bridge else "direct", "hardware": args.hardware,
               "max_tokens": os.environ.get("PACKET_EVAL_MAX_TOKENS") or "default (4096)",
               "max_reasks": os.environ.get("PACKET_EVAL_MAX_REASKS") or "default (2)",
-              "packets_chosen": "shortest" if args.shortest else "first", "packet_ids": ids, **load, **summarise(log, wall)}
+              "packets_chosen": "shortest" if args.shortest else "first", "packet_ids": ids,
+              **load, **summarise(log, wall)}
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"real_llm_{args.model.replace('/', '_')}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
