@@ -18,12 +18,14 @@ from typing import Any
 from packet_eval.extractors.llm_schema import ExtractionAnswer
 from packet_eval.ladder import NONE, Ladder
 
-# Characters and items: enough for one sentence of reasoning and two quotes a dimension.
-REASONING_CHARS = 160
-QUOTE_CHARS = 200
-RATIONALE_CHARS = 100
+# Characters and items: a short sentence of reasoning and two quotes a dimension. A quote
+# cut at its cap is still verbatim, so it still grounds. With 160/200/100-character caps
+# SmolLM2 ran a short packet's answer to a 1,200-token cap.
+REASONING_CHARS = 120
+QUOTE_CHARS = 160
+RATIONALE_CHARS = 80
 EVIDENCE_ITEMS = 2
-FLAG_ITEMS = 3
+FLAG_ITEMS = 2
 
 
 def bounded_schema(schema: dict[str, Any], ladder: Ladder) -> dict[str, Any]:
