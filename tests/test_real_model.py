@@ -11,8 +11,9 @@ server and how many calls were made.
 Bounded for a CPU server (a few tokens/s): the grammar ends each answer (see
 ``extractors.grammar_bounds``), output is capped (``PACKET_EVAL_MAX_TOKENS``) and the first
 answer is final (``PACKET_EVAL_MAX_REASKS=0``): its ungrounded quotes are dropped and
-counted, which is the guarantee under test. Both calls use the same packet, so the server
-reuses the whole prompt of the first for the second.
+counted, which is the guarantee under test. One live extraction per run: the harness test
+scores that same answer from packet-eval's response cache (the preview wrote it), which a
+CPU server's minutes per call make worth it.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ def preview(tmp_path_factory):
 
 
 def run(args: list[str], home: Path, timeout: int = 1500) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PACKET_EVAL_HOME": str(home), "PACKET_EVAL_TIMEOUT": "900",
+    env = {**os.environ, "PACKET_EVAL_HOME": str(home),
+           "PACKET_EVAL_TIMEOUT": os.environ.get("PACKET_EVAL_TIMEOUT", "900"),
            "PACKET_EVAL_MAX_TOKENS": MAX_TOKENS, "PACKET_EVAL_MAX_REASKS": "0",
            "NO_COLOR": "1", "COLUMNS": "200"}
     return subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout,
@@ -208,7 +210,9 @@ def test_prompt_over_the_context_is_one_clear_line(tmp_path):
 
 
 def test_harness_scores_the_real_model_and_the_gate_reads_it(tmp_path, preview):
-    # After the preview, so the server holds this packet's prompt: only generation is left.
+    r0, _, home, _ = preview
+    if r0.returncode != 0:
+        pytest.fail(f"the preview found no valid answer, so there is none to score: {r0.stderr}")
     ds = tmp_path / "ds"
     (ds / "packets").mkdir(parents=True)
     shutil.copy(GOLDEN / "packets" / f"{PACKET}.md", ds / "packets")
@@ -220,20 +224,24 @@ def test_harness_scores_the_real_model_and_the_gate_reads_it(tmp_path, preview):
     p = Proxy(URL)
     try:
         # The project's own client straight to the server (-T base_url): the bridge cannot
-        # carry the grammar's bounds, see evaluation/inspect_task.py.
+        # carry the grammar's bounds, see evaluation/inspect_task.py. Same request as the
+        # preview's, so it is the real model's answer, served from the response cache.
         r = run([str(BIN / "inspect"), "eval", "packet_eval/packet_extraction",
-                 "-T", "extractor=llm", "-T", f"dataset={ds}", "-T", "cache=false",
-                 "-T", "mode=json", "-T", f"base_url={p.url}", "-T", f"server_model={MODEL}",
+                 "-T", "extractor=llm", "-T", f"dataset={ds}", "-T", "mode=json",
+                 "-T", f"base_url={p.url}", "-T", f"server_model={MODEL}",
                  "--model", "none", "--log-dir", str(logs), "--display", "plain",
-                 "--no-log-realtime", "--log-format", "json"], tmp_path)
+                 "--no-log-realtime", "--log-format", "json"], home)
     finally:
         p.close()
     assert r.returncode == 0, r.stderr[-2000:]
-    assert len(p.requests) == 1 and p.usages[0]["completion_tokens"] > 0  # a real call
+    assert p.requests == []  # from the cache: the request matched the preview's exactly
     log_file = sorted(logs.glob("*.json"))[-1]
     log = json.loads(log_file.read_text(encoding="utf-8"))
     assert log["status"] == "success", log.get("error")
     assert log["results"]["scored_samples"] == 1
+    [sample] = log["samples"]
+    scored = next(iter(sample["scores"].values()))
+    assert scored["answer"] == json.loads(r0.stdout)["level"]  # the preview's answer, scored
     g = run([str(BIN / "packet-eval"), "eval", "gate", str(log_file)], tmp_path)
     assert "Traceback" not in g.stderr
     assert "level/" in g.stdout  # the gate read the log's metrics (floors may not be met)
