@@ -18,14 +18,16 @@ from typing import Any
 from packet_eval.extractors.llm_schema import ExtractionAnswer
 from packet_eval.ladder import NONE, Ladder
 
-# Characters and items: a short sentence of reasoning and two quotes a dimension. A quote
-# cut at its cap is still verbatim, so it still grounds. With 160/200/100-character caps
-# SmolLM2 ran a short packet's answer to a 1,200-token cap.
-REASONING_CHARS = 120
-QUOTE_CHARS = 160
-RATIONALE_CHARS = 80
-EVIDENCE_ITEMS = 2
-FLAG_ITEMS = 2
+# Characters and items: a short clause of reasoning and one quote a dimension. A quote cut
+# at its cap is still verbatim, so it still grounds. Measured with SmolLM2 (loaded 2-core
+# CPU): at 240/240/160 chars and 2 quotes an answer took 860-1,200 tokens; at 120/160/80 it
+# took 764 on one packet and ran to a 1,500-token cap on two. An answer must end well within
+# the cap, or it is cut off and nothing of it is kept.
+REASONING_CHARS = 80
+QUOTE_CHARS = 120
+RATIONALE_CHARS = 60
+EVIDENCE_ITEMS = 1
+FLAG_ITEMS = 1
 
 
 def bounded_schema(schema: dict[str, Any], ladder: Ladder) -> dict[str, Any]:
