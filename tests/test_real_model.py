@@ -238,7 +238,7 @@ def test_harness_scores_the_real_model_and_the_gate_reads_it(tmp_path, preview):
     log_file = sorted(logs.glob("*.json"))[-1]
     log = json.loads(log_file.read_text(encoding="utf-8"))
     assert log["status"] == "success", log.get("error")
-    assert log["results"]["scored_samples"] == 1
+    assert log["results"]["completed_samples"] == log["results"]["total_samples"] == 1
     [sample] = log["samples"]
     scored = next(iter(sample["scores"].values()))
     assert scored["answer"] == json.loads(r0.stdout)["level"]  # the preview's answer, scored
