@@ -134,12 +134,13 @@ def main() -> None:
         wall = time.perf_counter() - t0
         load = {"load_avg_1m_start": round(load_before, 2),
                 "load_avg_1m_end": round(os.getloadavg()[0], 2)}
+        summary = summarise(log, wall)  # inside: the log's samples are read from its file
     result = {"model": args.model, "base_url": args.base_url, "mode": args.mode,
               "path": "bridge" if args.bridge else "direct", "hardware": args.hardware,
               "max_tokens": os.environ.get("PACKET_EVAL_MAX_TOKENS") or "default (4096)",
               "max_reasks": os.environ.get("PACKET_EVAL_MAX_REASKS") or "default (2)",
               "packets_chosen": "shortest" if args.shortest else "first", "packet_ids": ids,
-              **load, **summarise(log, wall)}
+              **load, **summary}
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"real_llm_{args.model.replace('/', '_')}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
