@@ -2,9 +2,13 @@
 
     uv run python benchmarks/real_llm.py --base-url http://127.0.0.1:8765/v1 --model smollm2 -n 5
 
-Runs ``packet_eval/packet_extraction -T extractor=llm`` through inspect's llama-cpp-python
-provider (Chat Completions, so any OpenAI-compatible server: llama.cpp, vLLM) on the first
-N golden test packets, and writes ``benchmarks/results/real_llm-<model>.json``. Figures are
+Runs ``packet_eval/packet_extraction -T extractor=llm`` on the first N golden test packets
+and writes ``benchmarks/results/real_llm_<model>.json``. By default the extractor calls the
+server itself (``-T base_url``, ``--mode json``: llama-cpp-python's bounded grammar);
+``--bridge`` goes through inspect's llama-cpp-python provider instead (Chat Completions, so
+any OpenAI-compatible server: llama.cpp, vLLM), which carries no grammar bounds. Set
+``PACKET_EVAL_MAX_TOKENS`` / ``PACKET_EVAL_MAX_REASKS`` to bound a CPU server's calls; the
+values used are recorded. Figures are
 what the model did on this machine; nothing is scripted. Agreement is exact level agreement
 with the primary calibrator, with a Wilson 95% interval (few packets: a wide one).
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import shutil
 import statistics
@@ -36,9 +41,13 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return round(max(0.0, centre - half), 3), round(min(1.0, centre + half), 3)
 
 
-def subset(n: int, into: Path) -> list[str]:
-    """A golden-layout directory with the first ``n`` test packets (split order)."""
-    ids = json.loads((GOLDEN / "splits.json").read_text(encoding="utf-8"))["test"][:n]
+def subset(n: int, into: Path, shortest: bool = False) -> list[str]:
+    """A golden-layout directory with ``n`` test packets: the first (split order) or shortest."""
+    ids = json.loads((GOLDEN / "splits.json").read_text(encoding="utf-8"))["test"]
+    if shortest:  # fewer prompt tokens: what a CPU server can finish in minutes
+        ids = sorted(ids, key=lambda p: sum(f.stat().st_size
+                                            for f in (GOLDEN / "packets").glob(f"{p}.*")))
+    ids = ids[:n]
     (into / "packets").mkdir(parents=True)
     for pid in ids:
         for f in (GOLDEN / "packets").glob(f"{pid}.*"):
@@ -98,6 +107,10 @@ def main() -> None:
     ap.add_argument("--mode", default="json", choices=("json", "tools"))
     ap.add_argument("--concurrency", type=int, default=1,
                     help="samples at once (the server's slots: 1 for llama-cpp-python)")
+    ap.add_argument("--shortest", action="store_true",
+                    help="the N shortest test packets instead of the first N")
+    ap.add_argument("--bridge", action="store_true",
+                    help="through inspect's agent bridge instead of the extractor's own client")
     ap.add_argument("--hardware", default=f"{platform.machine()} CPU, {_cores()} cores",
                     help="how to label the figures")
     args = ap.parse_args()
@@ -107,19 +120,29 @@ def main() -> None:
     from packet_eval.evaluation.inspect_task import packet_extraction_task
 
     with tempfile.TemporaryDirectory() as tmp:
-        ids = subset(args.packets, Path(tmp) / "ds")
+        ids = subset(args.packets, Path(tmp) / "ds", args.shortest)
+        load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
+        direct = {} if args.bridge else {"base_url": args.base_url, "server_model": args.model}
         [log] = inspect_eval(
             packet_extraction_task(dataset=str(Path(tmp) / "ds"), split="test",
-                                   extractor="llm", cache=False, mode=args.mode),
-            model=f"llama-cpp-python/{args.model}", model_base_url=args.base_url,
+                                   extractor="llm", cache=False, mode=args.mode, **direct),
+            model=f"llama-cpp-python/{args.model}" if args.bridge else "none",
+            model_base_url=args.base_url if args.bridge else None,
             max_samples=args.concurrency, log_dir=str(Path(tmp) / "logs"), display="none",
             fail_on_error=False)
         wall = time.perf_counter() - t0
+        load = {"load_avg_1m_start": round(load_before, 2),
+                "load_avg_1m_end": round(os.getloadavg()[0], 2)}
+        summary = summarise(log, wall)  # inside: the log's samples are read from its file
     result = {"model": args.model, "base_url": args.base_url, "mode": args.mode,
-              "hardware": args.hardware, "packet_ids": ids, **summarise(log, wall)}
+              "path": "bridge" if args.bridge else "direct", "hardware": args.hardware,
+              "max_tokens": os.environ.get("PACKET_EVAL_MAX_TOKENS") or "default (4096)",
+              "max_reasks": os.environ.get("PACKET_EVAL_MAX_REASKS") or "default (2)",
+              "packets_chosen": "shortest" if args.shortest else "first", "packet_ids": ids,
+              **load, **summary}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"real_llm-{args.model.replace('/', '_')}.json"
+    out = RESULTS / f"real_llm_{args.model.replace('/', '_')}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     keys = ("packets", "scored", "failed", "exact_agreement", "exact_agreement_ci95",
             "evidence_shown", "grounding_rate", "dropped_ungrounded", "validation_retries",
@@ -131,8 +154,6 @@ def main() -> None:
 
 
 def _cores() -> int:
-    import os
-
     return os.cpu_count() or 0
 
 

@@ -159,3 +159,72 @@ def test_server_slots_read_from_llama_cpp_props(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+async def test_a_self_hosted_server_gets_a_grammar_that_ends():
+    # SmolLM2 on llama.cpp wrote one `level` string of digits until max_tokens: the schema
+    # sent to a self-hosted server bounds every id, level, string and list.
+    with FakeLLMServer() as local:
+        local.script([reply(answer({}, {}))])
+        await assess_async(load_packet(SAMPLE), model="smollm2", base_url=local.openai_base_url,
+                           use_cache=False, retry=FAST, mode="json")
+        schema = local.model_requests[0].json["response_format"]["schema"]
+    n = len(LADDER.dimension_ids)
+    dims = schema["properties"]["dimensions"]
+    assert dims["minItems"] == dims["maxItems"] == n
+    dim = dimension_schema(schema)["properties"]
+    assert dim["dimension"]["enum"] == list(LADDER.dimension_ids)
+    assert dim["level"]["enum"] == list(LADDER.scale)
+    quote = dim["evidence"]["items"]["properties"]
+    assert "none" not in quote["level"]["enum"] and quote["quote"]["maxLength"] > 0
+    assert dim["evidence"]["maxItems"] >= 1 and dim["reasoning"]["maxLength"] > 0
+    assert schema["properties"]["flags"]["items"]["properties"]["flag"]["enum"] == list(
+        LADDER.flag_ids)
+    assert list(dimension_schema(schema)["properties"]) == ORDER  # order kept
+    # A cloud provider keeps the plain schema (the bounds are for grammar servers).
+    assert "maxItems" not in json.dumps(ExtractionAnswer.model_json_schema())
+
+
+async def test_a_fixed_max_tokens_is_sent_and_a_cut_off_answer_is_one_line(monkeypatch):
+    from tests.fakes.llm_server import truncated
+
+    monkeypatch.setenv("PACKET_EVAL_MAX_TOKENS", "700")
+    monkeypatch.setenv("PACKET_EVAL_MAX_REASKS", "0")
+    with FakeLLMServer() as local:
+        local.script([truncated(answer({}, {}))] * 3)
+        with pytest.raises(ProviderError) as exc:
+            await assess_async(load_packet(SAMPLE), model="smollm2", mode="json",
+                               base_url=local.openai_base_url, use_cache=False, retry=FAST)
+        sent = [r.json["max_tokens"] for r in local.model_requests]
+    assert sent == [700]  # not doubled and asked again: a CPU server cannot carry that
+    msg = str(exc.value)
+    assert "\n" not in msg and "cut off at 700 tokens" in msg and "PACKET_EVAL_MAX_TOKENS" in msg
+
+
+async def test_with_no_reasks_the_first_answer_is_final_and_its_junk_is_counted(monkeypatch):
+    monkeypatch.setenv("PACKET_EVAL_MAX_REASKS", "0")
+    junk = ev("A sentence that is nowhere in the packet.", "senior")
+    with FakeLLMServer() as local:
+        local.script([reply(answer({"eval_design": [junk, ev(Q_EVAL, "senior")]},
+                                   {"eval_design": "senior"}))])
+        a = await assess_async(load_packet(SAMPLE), model="smollm2", mode="json",
+                               base_url=local.openai_base_url, use_cache=False, retry=FAST)
+        assert len(local.model_requests) == 1
+    assert a.usage.dropped_ungrounded == 1 and a.usage.validation_retries == 0
+    assert [e.quote for e in a.dimensions["eval_design"].evidence] == [Q_EVAL]
+
+
+@pytest.mark.parametrize(("var", "value"), [("PACKET_EVAL_MAX_TOKENS", "0"),
+                                            ("PACKET_EVAL_MAX_TOKENS", "lots"),
+                                            ("PACKET_EVAL_MAX_REASKS", "-1")])
+def test_bad_caps_in_the_environment_are_one_line(monkeypatch, var, value):
+    monkeypatch.setenv(var, value)
+    with pytest.raises(ConfigError, match=var):
+        LLMOptions()
+
+
+def test_the_harness_server_options_go_together():
+    from packet_eval.evaluation.inspect_task import packet_extraction_task
+
+    with pytest.raises(ConfigError, match="server_model"):
+        packet_extraction_task(extractor="llm", base_url="http://127.0.0.1:9/v1")

@@ -4,6 +4,8 @@
 # it lives in its own venv under the cache.
 #   tools/llama_server.sh build          build the wheel + venv only
 #   tools/llama_server.sh start [PORT]   build if needed, start, wait for /v1/models, print URL
+#   tools/llama_server.sh warm [PORT]    evaluate the ladder system prompt once, so the
+#                                        first extraction reuses it (llama.cpp keeps the prefix)
 #   tools/llama_server.sh stop           stop the server this script started
 set -euo pipefail
 VERSION=0.3.36
@@ -16,6 +18,10 @@ mkdir -p "$WHEELS"
 
 build() {
   if ! ls "$WHEELS"/llama_cpp_python-"$VERSION"-*.whl >/dev/null 2>&1; then
+    if ! command -v c++ >/dev/null 2>&1 && ! command -v g++ >/dev/null 2>&1; then
+      echo "cannot build llama-cpp-python $VERSION: no C++ compiler (install g++ or build-essential)" >&2
+      exit 1
+    fi
     echo "== building llama-cpp-python $VERSION (first time only; cached in $CACHE)" >&2
     # A fixed source and build directory: an interrupted build resumes where it stopped.
     local src="$CACHE/src/llama_cpp_python-$VERSION"
@@ -77,6 +83,29 @@ start() {
   echo "llama server did not answer /v1/models on port $PORT within 120 s" >&2; exit 1
 }
 
+warm() {
+  # The system prompt is static (rules and the whole ladder, ~2,200 tokens), and the server
+  # reuses the longest matching prefix of the previous prompt: evaluating it once here
+  # leaves only each packet's own text to evaluate later.
+  local root; root="$(cd "$(dirname "$0")/.." && pwd)"
+  (cd "$root" && uv run --frozen python - "$PORT" <<'PY'
+import json, sys, time, urllib.request
+from packet_eval.extractors.request import system_prompt
+from packet_eval.ladder import load_ladder
+body = {"model": "smollm2", "max_tokens": 1, "temperature": 0,
+        "messages": [{"role": "system", "content": system_prompt(load_ladder())},
+                     {"role": "user", "content": ""}]}
+t = time.monotonic()
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/chat/completions",
+                             data=json.dumps(body).encode(),
+                             headers={"content-type": "application/json"})
+with urllib.request.urlopen(req, timeout=1800) as r:  # loopback only
+    usage = json.loads(r.read())["usage"]
+print(f"ladder prefix evaluated: {usage['prompt_tokens']} tokens in {time.monotonic() - t:.0f} s")
+PY
+  )
+}
+
 stop() {
   if [ -f "$CACHE/server.pid" ]; then kill "$(cat "$CACHE/server.pid")" 2>/dev/null || true; rm -f "$CACHE/server.pid"; fi
 }
@@ -84,6 +113,7 @@ stop() {
 case "${1:-start}" in
   build) build ;;
   start) start ;;
+  warm) warm ;;
   stop) stop ;;
-  *) echo "usage: $0 build|start [PORT]|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 build|start [PORT]|warm [PORT]|stop" >&2; exit 2 ;;
 esac

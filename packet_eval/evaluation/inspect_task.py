@@ -22,8 +22,14 @@ send the answer schema as response_format). A local llama.cpp server is reached 
 inspect's own provider, which speaks Chat Completions (``openai/NAME`` would go to
 ``/v1/responses`` and get a 404)::
 
-    inspect eval packet_eval/packet_extraction -T extractor=llm -T mode=json \
+    inspect eval packet_eval/packet_extraction -T extractor=llm \
         --model llama-cpp-python/smollm2 --model-base-url http://127.0.0.1:8765/v1
+
+That bridge path cannot carry llama-cpp-python's grammar bounds (inspect's JSON schema
+keeps no maxLength/maxItems, and this server refuses the standard ``json_schema`` form),
+so a small model can run to its output limit. ``-T base_url=URL -T server_model=NAME``
+(with ``--model none``) sends the extractor straight to the server instead, the same path
+as ``packet-eval preview --base-url``, with ``-T mode=json`` and its bounded grammar.
 """
 
 from __future__ import annotations
@@ -71,8 +77,12 @@ def build_samples(ds: GoldenDataset, split: str) -> list[Sample]:
 
 async def extract_packet(extractor: str, packet: Packet, ladder: Ladder, *,
                          target_level: str | None, constant_level: str, cache: bool,
-                         mode: str | None = None) -> Assessment:
-    """Run a label-free extractor (llm, baseline, constant) on an in-memory packet."""
+                         mode: str | None = None, server: tuple[str, str] | None = None,
+                         ) -> Assessment:
+    """Run a label-free extractor (llm, baseline, constant) on an in-memory packet.
+
+    ``server`` is (base URL, model name): the LLM extractor talks to that server itself.
+    """
     if extractor == "baseline":
         from packet_eval.extractors import baseline
 
@@ -86,6 +96,10 @@ async def extract_packet(extractor: str, packet: Packet, ladder: Ladder, *,
 
     from packet_eval.api import assess_async
 
+    if server is not None:
+        return await assess_async(packet, model=server[1], base_url=server[0], ladder=ladder,
+                                  target_level=target_level, use_cache=cache, mode=mode)
+
     # forward_generation_config: the extractor's max_tokens and temperature reach the model
     # (by default the bridge drops them, and a local server's default output limit cuts
     # the answer off).
@@ -96,22 +110,25 @@ async def extract_packet(extractor: str, packet: Packet, ladder: Ladder, *,
 
 
 async def run_extractor(extractor: str, state_md: dict[str, Any], ladder: Ladder,
-                        constant_level: str, cache: bool, mode: str | None = None) -> Assessment:
+                        constant_level: str, cache: bool, mode: str | None = None,
+                        server: tuple[str, str] | None = None) -> Assessment:
     packet = load_packet(state_md["path"])
     label = label_from_dict(state_md["labels"][0])
     if extractor == "oracle":
         return oracle(packet, ladder, label)
     return await extract_packet(extractor, packet, ladder, target_level=label.target_level,
-                                constant_level=constant_level, cache=cache, mode=mode)
+                                constant_level=constant_level, cache=cache, mode=mode,
+                                server=server)
 
 
 @solver
 def extract(extractor: str, ladder_path: str | None, constant_level: str, cache: bool,
-            mode: str | None = None) -> Solver:
+            mode: str | None = None, server: tuple[str, str] | None = None) -> Solver:
     ladder = load_ladder(ladder_path)
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        a = await run_extractor(extractor, state.metadata, ladder, constant_level, cache, mode)
+        a = await run_extractor(extractor, state.metadata, ladder, constant_level, cache, mode,
+                                server)
         state.metadata["assessment"] = a.model_dump(mode="json")
         state.output.completion = (f"level={a.level} " + " ".join(
             f"{d}={f.level}" for d, f in a.dimensions.items()))
@@ -160,7 +177,8 @@ def _gold_positions(gold: dict[str, Any], pred: dict[str, Any], n_chars: int) ->
 @task(name="packet_extraction")
 def packet_extraction_task(dataset: str = DEFAULT_DATASET, split: str = "test",
                            extractor: str = "baseline", ladder: str | None = None,
-                           cache: bool = True, mode: str | None = None) -> Task:
+                           cache: bool = True, mode: str | None = None,
+                           base_url: str | None = None, server_model: str | None = None) -> Task:
     """How often does an extractor agree with the golden calibrators?
 
     Args:
@@ -170,11 +188,18 @@ def packet_extraction_task(dataset: str = DEFAULT_DATASET, split: str = "test",
         ladder: Ladder file (default: the shipped one).
         cache: LLM only: use packet-eval's response cache.
         mode: LLM only: ``tools`` or ``json`` (the answer schema as response_format).
+        base_url: LLM only: an OpenAI-compatible server the extractor calls itself (not
+            through inspect's bridge); needs ``server_model``.
+        server_model: LLM only: the model name that server answers to.
     """
     if extractor not in EXTRACTORS:
         raise ConfigError(f"extractor must be one of {', '.join(EXTRACTORS)}, got {extractor!r}")
     if split not in SPLITS:
         raise ConfigError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if (base_url is None) != (server_model is None):
+        raise ConfigError("-T base_url and -T server_model go together: the server's URL "
+                          "and the model name it answers to")
+    server = (base_url, server_model) if base_url and server_model else None
     lad = load_ladder(ladder)
     ds = load_dataset(dataset_dir(dataset), lad)
     samples = build_samples(ds, split)
@@ -188,7 +213,7 @@ def packet_extraction_task(dataset: str = DEFAULT_DATASET, split: str = "test",
         m.epoch_consistency(lad.scale), m.usage_summary()]
     return Task(
         dataset=MemoryDataset(samples, name=f"{Path(dataset).name}-{split}"),
-        solver=extract(extractor, ladder, constant_level, cache, mode),
+        solver=extract(extractor, ladder, constant_level, cache, mode, server),
         scorer=scorer_obj, metrics=metrics,
         metadata={"extractor": extractor, "split": split, "dataset": str(dataset),
                   "ladder": lad.ref(), "constant_level": constant_level})

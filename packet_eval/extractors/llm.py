@@ -22,10 +22,12 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop
 
 from packet_eval.errors import ProviderError
 from packet_eval.extractors.chunking import Chunk, chunk_packet
+from packet_eval.extractors.grammar_bounds import bounded_answer_model
 from packet_eval.extractors.llm_schema import GROUNDING, ExtractionAnswer
 from packet_eval.extractors.prompts import prompt_version
 from packet_eval.extractors.request import (
     MAX_TOKENS_CAP,
+    MAX_TOKENS_VAR,
     LLMOptions,
     UsageTally,
     build_messages,
@@ -139,11 +141,12 @@ async def _ask(x: _Extraction, chunk: Chunk, index: int, n: int) -> ExtractionAn
                     except Exception as exc:  # noqa: BLE001 - classified just below
                         if not is_incomplete_output(exc):
                             raise
-                        if max_tokens >= MAX_TOKENS_CAP:
+                        if max_tokens >= MAX_TOKENS_CAP or x.opts.max_tokens_fixed:
                             raise ProviderError(
                                 f"{x.spec}: the model's output was cut off at {max_tokens} tokens "
                                 f"(finish reason length) for {x.packet.packet_id}; use a model "
-                                "with a larger output limit or a smaller --token-budget") from None
+                                "with a larger output limit, a smaller --token-budget or a "
+                                f"larger ${MAX_TOKENS_VAR}") from None
                         max_tokens = min(MAX_TOKENS_CAP, max_tokens * 2)
     except ProviderError:
         raise
@@ -211,7 +214,7 @@ async def _instructor_call(x: _Extraction, chunk: Chunk, messages: list[dict[str
     token = GROUNDING.set(ctx)  # never instructor's context=: that would template the packet
     heartbeat = asyncio.create_task(_heartbeat(x.opts, started))
     try:
-        answer = await client.create(response_model=response_model(),
+        answer = await client.create(response_model=_response_model(x),
                                      max_retries=x.opts.max_reasks, **request)
     finally:
         heartbeat.cancel()
@@ -233,6 +236,12 @@ def response_model() -> type[ExtractionAnswer]:
     return response_schema(ExtractionAnswer)
 
 
+def _response_model(x: _Extraction) -> type[ExtractionAnswer]:
+    """A self-hosted server (or the bridge, which may lead to one) gets the bounded grammar."""
+    local = x.spec.provider in ("compatible", "ollama") or x.spec.name == "inspect"
+    return bounded_answer_model(x.ladder) if local else response_model()
+
+
 def _json_object_schema(x: _Extraction) -> dict[str, Any]:
     """For ``--mode json`` on a self-hosted server: the schema in llama.cpp's own form.
 
@@ -244,7 +253,7 @@ def _json_object_schema(x: _Extraction) -> dict[str, Any]:
     if x.opts.mode != "json" or x.spec.provider not in ("compatible", "ollama") \
             or x.spec.name == "inspect":
         return {}
-    schema = ExtractionAnswer.model_json_schema()
+    schema = bounded_answer_model(x.ladder).model_json_schema()
     return {"extra_body": {"response_format": {"type": "json_object", "schema": schema}}}
 
 

@@ -39,6 +39,36 @@ DEFAULT_TIMEOUT_S = 120.0
 MODES = ("tools", "json")
 DEFAULT_MAX_TOKENS = 4096
 MAX_TOKENS_CAP = 16384
+# A fixed output cap: a CPU server at a few tokens/s cannot carry 4,096 (or the doubling
+# after a cut-off), so a cut-off answer fails in one line instead of being asked again.
+MAX_TOKENS_VAR = "PACKET_EVAL_MAX_TOKENS"
+
+
+# Re-asks after an answer that does not validate (default 2). 0: the first answer is
+# final, its ungrounded quotes dropped and counted: one call a chunk on a slow server.
+MAX_REASKS_VAR = "PACKET_EVAL_MAX_REASKS"
+
+
+def env_max_tokens() -> int | None:
+    """``$PACKET_EVAL_MAX_TOKENS`` as a positive int, None when unset, else ConfigError."""
+    return _env_count(MAX_TOKENS_VAR, "a positive whole number of tokens", 1)
+
+
+def env_max_reasks() -> int:
+    """``$PACKET_EVAL_MAX_REASKS`` (0 or more), 2 when unset, else ConfigError."""
+    n = _env_count(MAX_REASKS_VAR, "a whole number of re-asks (0 or more)", 0)
+    return 2 if n is None else n
+
+
+def _env_count(var: str, what: str, least: int) -> int | None:
+    from packet_eval.errors import ConfigError
+
+    raw = os.environ.get(var, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < least:
+        raise ConfigError(f"${var} must be {what}, got {raw!r}")
+    return int(raw)
 
 
 def default_timeout_s() -> float:
@@ -85,8 +115,10 @@ class LLMOptions:
     use_cache: bool = True
     store: Store | None = None
     token_budget: int = DEFAULT_TOKEN_BUDGET
-    max_reasks: int = 2
-    max_tokens: int = DEFAULT_MAX_TOKENS
+    max_reasks: int = field(default_factory=env_max_reasks)
+    max_tokens: int = field(default_factory=lambda: env_max_tokens() or DEFAULT_MAX_TOKENS)
+    # True when $PACKET_EVAL_MAX_TOKENS set the cap: a cut-off answer is not retried longer.
+    max_tokens_fixed: bool = field(default_factory=lambda: env_max_tokens() is not None)
     temperature: float = 0.0
     mode: str | None = None
     timeout_s: float = field(default_factory=default_timeout_s)
