@@ -17,7 +17,7 @@ from packet_eval.errors import ConfigError, ProviderError
 from packet_eval.extractors.llm_schema import ExtractionAnswer
 from packet_eval.extractors.request import LLMOptions, default_timeout_s
 from packet_eval.packet import load_packet
-from tests.fakes.answers import FAST, Q_EVAL, SAMPLE, answer, ev
+from tests.fakes.answers import FAST, LADDER, Q_EVAL, SAMPLE, answer, ev
 from tests.fakes.llm_server import FakeLLMServer, reply, status
 
 pytestmark = pytest.mark.usefixtures("fake_llm_env")  # `srv` too is in tests/conftest.py
