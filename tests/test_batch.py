@@ -190,7 +190,7 @@ def test_a_429_storm_slows_the_whole_run_and_every_packet_completes(tmp_path):
 # ------------------------------------------------------------------ crash safety
 
 
-def _start_server(latency_ms: int) -> tuple[subprocess.Popen[str], str]:
+def start_echo_server(latency_ms: int) -> tuple[subprocess.Popen[str], str]:
     # The schema-driven echo answer (no evidence) is enough here, and starts fast.
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.llm_server", "--latency-ms", str(latency_ms),
@@ -202,7 +202,7 @@ def _start_server(latency_ms: int) -> tuple[subprocess.Popen[str], str]:
     return proc, url
 
 
-def _assess_cmd(folder: Path, out: Path, url: str, concurrency: int = 3) -> list[str]:
+def assess_cmd(folder: Path, out: Path, url: str, concurrency: int = 3) -> list[str]:
     return [sys.executable, "-m", "packet_eval", "assess", str(folder),
             "--out", str(out), "--model", MODEL, "--base-url", f"{url}/v1",
             "--concurrency", str(concurrency), "--no-progress"]
@@ -224,9 +224,9 @@ def test_sigint_then_sigkill_mid_run_then_resume_leaves_exactly_one_result_per_p
     paths = write_packets(tmp_path / "cycle", 24)
     out = tmp_path / "run"
     results = out / "assessments.jsonl"
-    server, url = _start_server(latency_ms=120)
+    server, url = start_echo_server(latency_ms=120)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = _assess_cmd(tmp_path / "cycle", out, url)
+    cmd = assess_cmd(tmp_path / "cycle", out, url)
     try:
         # Ctrl-C: no new packets start, in-flight ones finish, outputs are written, exit 130.
         first = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,

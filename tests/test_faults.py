@@ -25,7 +25,15 @@ from packet_eval.batch import run_batch
 from packet_eval.providers import RetryPolicy
 from packet_eval.store import Store
 from tests.fakes.llm_server import FakeLLMServer, handler
-from tests.test_batch import MODEL, ROOT, _assess_cmd, _start_server, grounded_answer, lines_of, write_packets
+from tests.test_batch import (
+    MODEL,
+    ROOT,
+    assess_cmd,
+    grounded_answer,
+    lines_of,
+    start_echo_server,
+    write_packets,
+)
 
 FAST = RetryPolicy(max_attempts=2, base_s=0.01, cap_s=0.05, max_total_s=5)
 
@@ -48,9 +56,9 @@ def test_random_sigkills_then_resume_leave_exactly_one_result_per_packet(tmp_pat
     rng = random.Random(trial)  # seeded: a failure names its trial and reproduces
     paths = write_packets(tmp_path / "cycle", 16)
     out = tmp_path / "run"
-    server, url = _start_server(latency_ms=80)
+    server, url = start_echo_server(latency_ms=80)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = _assess_cmd(tmp_path / "cycle", out, url)
+    cmd = assess_cmd(tmp_path / "cycle", out, url)
     try:
         for _ in range(2):  # two kills at random moments, possibly before any result
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
