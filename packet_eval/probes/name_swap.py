@@ -57,6 +57,13 @@ _NOT_NAMES = frozenset((
     "feedback", "impact", "results", "mentored", "shadowed", "added", "built", "wrote", "led",
     "ran", "set", "made", "found", "drove", "took", "shipped", "designed", "put", "started",
     "chief", "officer", "president",
+    # Departments and functions ("Head of Quality Assurance, Digital Systems:"): capitalised
+    # before a quote like a speaker's name, but no one's name.
+    "quality", "assurance", "digital", "systems", "platform", "operations", "infrastructure",
+    "security", "compliance", "regulatory", "technology", "product", "products", "research",
+    "clinical", "medical", "finance", "legal", "marketing", "sales", "support", "data",
+    "analytics", "risk", "strategy", "services", "solutions", "applied", "department", "group",
+    "division", "office", "unit",
 ))
 
 _ROLE = (r"(?:engineer|manager|director|lead|head|officer|designer|scientist|analyst|architect|"
