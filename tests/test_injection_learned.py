@@ -77,4 +77,5 @@ def test_prototypes_use_dev_forms_only():
     data = injection_prototypes.training_data()
     assert set(data.form_ids) == {f.id for f in suite_forms("dev")}
     assert not set(data.form_ids) & {f.id for f in suite_forms("test")}
-    assert not {g for g in data.groups if g.startswith("benign/")} & {f"benign/{n}" for n in benign_packets("test")}
+    benign_groups = {g for g in data.groups if g.startswith("benign/")}
+    assert not benign_groups & {f"benign/{n}" for n in benign_packets("test")}

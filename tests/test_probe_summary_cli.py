@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 from packet_eval.cli import app
 from packet_eval.dataset import load_dataset
 from packet_eval.evaluation.probes_task import packet_probes_task, register_extractor
-from packet_eval.extractors import baseline
 from packet_eval.ladder import load_ladder
 from packet_eval.packet import load_packet
+from tests.fakes.biased import length_biased
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "datasets" / "golden"
@@ -45,17 +45,8 @@ def logs(tmp_path_factory) -> dict[str, Path]:
     (mini / "splits.json").write_text(json.dumps({"dev": [], "test": IDS}))
     limit = max(load_packet(p).words for p in (mini / "packets").iterdir()) + 60
 
-    def long_packet_bias(pkt, ladder, label):
-        a = baseline.extract(pkt, ladder, label.target_level)
-        if pkt.words <= limit:
-            return a
-        top = len(ladder.scale) - 1
-        dims = {d: f.model_copy(update={"level": ladder.scale[min(top, ladder.rank[f.level] + 1)]})
-                for d, f in a.dimensions.items()}
-        return a.model_copy(update={"dimensions": dims, "level": ladder.overall_level(
-            {d: f.level for d, f in dims.items()})})
 
-    register_extractor("summary_length_bias", long_packet_bias)
+    register_extractor("summary_length_bias", length_biased(limit))
     out = {}
     for name in ("baseline", "summary_length_bias"):
         [log] = inspect_eval(packet_probes_task(dataset=str(mini), split="test", extractor=name,

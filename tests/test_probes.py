@@ -32,6 +32,7 @@ from packet_eval.probes import (
 )
 from packet_eval.probes.base import Edit, apply_edits
 from packet_eval.probes.render_formats import render
+from tests.fakes.biased import length_biased
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "datasets" / "golden"
@@ -320,18 +321,8 @@ def test_baseline_and_oracle_are_invariant_on_the_subset_and_pass_the_gate(mini,
 def test_a_length_biased_extractor_fails_the_padding_probe_and_the_gate(mini, tmp_path):
     limit = max(load_packet(p).words for p in (mini / "packets").iterdir()) + 60
 
-    def long_packet_bias(pkt, ladder, label):
-        """The baseline, but every dimension one level higher once a packet is long."""
-        a = baseline.extract(pkt, ladder, label.target_level)
-        if pkt.words <= limit:
-            return a
-        top = len(ladder.scale) - 1
-        dims = {d: f.model_copy(update={"level": ladder.scale[min(top, ladder.rank[f.level] + 1)]})
-                for d, f in a.dimensions.items()}
-        return a.model_copy(update={"dimensions": dims, "level": ladder.overall_level(
-            {d: f.level for d, f in dims.items()})})
 
-    register_extractor("long_packet_bias", long_packet_bias)
+    register_extractor("long_packet_bias", length_biased(limit))
     log = _run(packet_probes_task(dataset=str(mini), split="test", extractor="long_packet_bias"),
                tmp_path)
     got = _metrics(log)

@@ -16,6 +16,7 @@ from packet_eval.providers import ModelSpec
 from packet_eval.redact import Redactor
 from packet_eval.store import Store
 from tests.fakes.llm_server import FakeLLMServer, handler
+from tests.redaction_checks import assert_masks
 
 PACKET = """# Promotion packet: Amara Nwosu — Senior AI Engineer
 
@@ -177,10 +178,4 @@ def test_no_planted_detail_reaches_the_wire(tmp_path, monkeypatch, split, roster
      ["Tomasz", "Wierzbicki-Lund"], ["Sponsor"]),
 ])
 def test_names_in_context_and_shaped_details(text, masked, kept):
-    r = Redactor.for_text(text)
-    out = r.redact(text)
-    for s in masked:
-        assert s not in out, (s, out)
-    for s in kept:
-        assert s in out, (s, out)
-    assert r.restore(out) == text
+    assert_masks(text, masked, kept)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from packet_eval.redact import Redactor
+from tests.redaction_checks import assert_masks
 
 
 @pytest.mark.parametrize(("text", "masked", "kept"), [
@@ -83,13 +83,7 @@ from packet_eval.redact import Redactor
     ("Mentored Hamid and Bea through their first on-call weeks.", ["Hamid"], ["Mentored"]),
 ])
 def test_recogniser_classes(text, masked, kept):
-    r = Redactor.for_text(text)
-    out = r.redact(text)
-    for s in masked:
-        assert s not in out, (s, out)
-    for s in kept:
-        assert s in out, (s, out)
-    assert r.restore(out) == text
+    assert_masks(text, masked, kept)
 
 
 def test_placeholders_do_not_depend_on_the_hash_seed():
