@@ -228,3 +228,35 @@ def test_the_harness_server_options_go_together():
 
     with pytest.raises(ConfigError, match="server_model"):
         packet_extraction_task(extractor="llm", base_url="http://127.0.0.1:9/v1")
+
+
+@pytest.mark.parametrize("model,own_form", [("llama-cpp-python/smollm2", True),
+                                            ("openai-api/fake/smollm2", False)])
+def test_the_bridged_harness_sends_llama_cpp_its_own_bounded_form(tmp_path, srv, model, own_form,
+                                                                  monkeypatch):
+    """Through inspect's agent bridge the client's schema becomes inspect's, which drops the
+    bounds and is sent as ``json_schema``; the task's config lays the bounded grammar in
+    llama-cpp-python's own form over it, for that provider only."""
+    from inspect_ai import eval as inspect_eval
+
+    from packet_eval.extractors.grammar_bounds import bounded_answer_model
+    from tests.test_harness import small_dataset
+
+    monkeypatch.setenv("FAKE_API_KEY", "test")
+    ids = json.loads((SAMPLE.parents[2] / "datasets" / "golden" / "splits.json").read_text())
+    root = small_dataset(tmp_path, [i for i in ids["dev"] if not i.endswith(".clean")][:1])
+    srv.script([reply(answer({}, {}))])
+    [log] = inspect_eval("packet_eval/packet_extraction", model=model, display="none",
+                         model_base_url=srv.openai_base_url, log_dir=str(tmp_path / "logs"),
+                         task_args={"dataset": str(root), "split": "all", "extractor": "llm",
+                                    "mode": "json", "cache": False})
+    assert log.status == "success", log.error
+    assert log.results.completed_samples == 1
+    [req] = srv.model_requests
+    fmt = req.json["response_format"]
+    if own_form:
+        assert fmt == {"type": "json_object",
+                       "schema": bounded_answer_model(LADDER).model_json_schema()}
+        assert fmt["schema"]["properties"]["dimensions"]["maxItems"] == len(LADDER.dimension_ids)
+    else:
+        assert fmt["type"] == "json_schema" and "maxItems" not in json.dumps(fmt)

@@ -25,11 +25,13 @@ inspect's own provider, which speaks Chat Completions (``openai/NAME`` would go 
     inspect eval packet_eval/packet_extraction -T extractor=llm \
         --model llama-cpp-python/smollm2 --model-base-url http://127.0.0.1:8765/v1
 
-That bridge path cannot carry llama-cpp-python's grammar bounds (inspect's JSON schema
-keeps no maxLength/maxItems, and this server refuses the standard ``json_schema`` form),
-so a small model can run to its output limit. ``-T base_url=URL -T server_model=NAME``
-(with ``--model none``) sends the extractor straight to the server instead, the same path
-as ``packet-eval preview --base-url``, with ``-T mode=json`` and its bounded grammar.
+The bridge turns the client's schema into inspect's own, which keeps no maxLength or
+maxItems, and inspect then sends the standard ``json_schema`` form, which this server
+refuses. So with ``-T mode=json`` and a ``llama-cpp-python/`` model the task's generate
+config carries the bounded grammar in llama-cpp-python's own form (``extra_body``
+overrides the top-level ``response_format``): see ``bridge_config``.
+``-T base_url=URL -T server_model=NAME`` (with ``--model none``) sends the extractor
+straight to a server instead, the same path as ``packet-eval preview --base-url``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import GenerateConfig
 from inspect_ai.scorer import Score, Target, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
@@ -48,6 +51,7 @@ from packet_eval.errors import ConfigError
 from packet_eval.evaluation import metrics as m
 from packet_eval.evaluation.reference import constant, most_frequent_level, oracle
 from packet_eval.evaluation.samples import label_from_dict, record_to_dict, sample_metadata
+from packet_eval.extractors.grammar_bounds import bounded_answer_model
 from packet_eval.ladder import Ladder, load_ladder
 from packet_eval.packet import Packet, load_packet
 from packet_eval.schema import Assessment
@@ -174,6 +178,29 @@ def _gold_positions(gold: dict[str, Any], pred: dict[str, Any], n_chars: int) ->
     return out
 
 
+def bridge_config(extractor: str, mode: str | None, ladder: Ladder) -> GenerateConfig:
+    """The generate config that lets the bridged LLM extractor reach llama-cpp-python.
+
+    Only for ``-T mode=json`` with a ``llama-cpp-python/`` model (the active model is set
+    before tasks are created): the bounded grammar in the form that server takes, as
+    ``extra_body``, which the openai SDK lays over the request's own ``response_format``.
+    Every other provider gets the request inspect builds, unchanged.
+    """
+    if extractor != "llm" or mode != "json":
+        return GenerateConfig()
+    from inspect_ai.model import get_model
+
+    try:
+        model = str(get_model())
+    except ValueError:  # no active model: the task was built outside ``inspect eval``
+        return GenerateConfig()
+    if not model.startswith("llama-cpp-python/"):
+        return GenerateConfig()
+    schema = bounded_answer_model(ladder).model_json_schema()
+    return GenerateConfig(extra_body={"response_format": {"type": "json_object",
+                                                          "schema": schema}})
+
+
 @task(name="packet_extraction")
 def packet_extraction_task(dataset: str = DEFAULT_DATASET, split: str = "test",
                            extractor: str = "baseline", ladder: str | None = None,
@@ -215,5 +242,6 @@ def packet_extraction_task(dataset: str = DEFAULT_DATASET, split: str = "test",
         dataset=MemoryDataset(samples, name=f"{Path(dataset).name}-{split}"),
         solver=extract(extractor, ladder, constant_level, cache, mode, server),
         scorer=scorer_obj, metrics=metrics,
+        config=bridge_config(extractor, mode, lad) if server is None else GenerateConfig(),
         metadata={"extractor": extractor, "split": split, "dataset": str(dataset),
                   "ladder": lad.ref(), "constant_level": constant_level})
