@@ -254,6 +254,7 @@ async def test_timeout_is_retried_then_fails_clearly(srv, wire, packet):
     assert [r.response_status for r in srv.model_requests] == [None, None, None]
     msg = str(exc.value)
     assert one_line(msg) and "Timeout" in msg
+    assert "within the 0.3 s timeout" in msg and "PACKET_EVAL_TIMEOUT" in msg  # the remedy
 
 
 async def test_timeout_then_answer_succeeds(srv, wire, packet):

@@ -44,6 +44,7 @@ from packet_eval.providers.failures import (
     error_key,
     is_incomplete_output,
     is_invalid_answer,
+    is_timeout,
     root_cause,
     short,
     status_of,
@@ -161,6 +162,12 @@ async def _ask(x: _Extraction, chunk: Chunk, index: int, n: int) -> ExtractionAn
             raise ProviderError(
                 f"{x.spec}: the server failed the same way twice (HTTP 500), so it will not "
                 f"pass: {short(root_cause(exc))}; try --mode {other}") from None
+        if is_timeout(exc):
+            raise ProviderError(
+                f"{x.spec}: no answer for {x.packet.packet_id} within the {x.opts.timeout_s:g} s "
+                f"timeout ({type(root_cause(exc)).__name__}, {transport_attempt} attempts); a "
+                "model on a CPU can take minutes a call: raise --timeout (or "
+                "PACKET_EVAL_TIMEOUT)") from None
         raise ProviderError(describe(exc, x.spec)) from None
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -54,9 +54,9 @@ _SENTENCE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         rf"\b(?:note|message|instructions?|reminder|attention|psa)\b\s*(?:to|for)\s+(?:the\s+|any\s+|all\s+)?"
         rf"(?:automated\s+|ai\s+)?{_EVALUATOR}s?\b", _I)),
     ("address to the evaluator", re.compile(  # "a gentle request to the summarising assistant"
-        rf"(?:\b(?:request|plea|note|notice|message|reminder|word)s?\s+|(?:^|[:(\[—–-])\W*)(?:to|for)\s+"
-        rf"(?:the\s+|any\s+|all\s+|every\s+)?(?:automated|ai|summari[sz]ing|machine|llm)\s+"
-        rf"(?:readers?|tools?|systems?|assistants?|models?|evaluators?|reviewers?|summari[sz]ers?)\b", _I)),
+        r"(?:\b(?:request|plea|note|notice|message|reminder|word)s?\s+|(?:^|[:(\[—–-])\W*)(?:to|for)\s+"
+        r"(?:the\s+|any\s+|all\s+|every\s+)?(?:automated|ai|summari[sz]ing|machine|llm)\s+"
+        r"(?:readers?|tools?|systems?|assistants?|models?|evaluators?|reviewers?|summari[sz]ers?)\b", _I)),
     ("address to the evaluator", re.compile(  # "Evidence for the extractor (eval_design, staff): ..."
         r"\b(?:to|for)\s+(?:the\s+|any\s+|this\s+)?(?:extractors?|assessors?|screeners?|packet-eval)\b", _I)),
     ("address to the evaluator", re.compile(

@@ -87,7 +87,8 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
         rf"|\b{_LEVEL}\s+(?:now\s+)?requires?\s+only\b"
         r"|\b(?:ladder|level(?:ling)? rule|levell?ing (?:policy|guide|charter)|core[- ]dimensions?)\b"
         r".{0,60}\b(?:revision|revised|amended|supersed\w*|dropped|relaxed|waived|override)\b"
-        r"|\b(?:dropped|removed|waived|relaxed|amended|revised)\b.{0,40}\b(?:requirement|ladder|rule \d+)\b", _I)),
+        r"|\b(?:dropped|removed|waived|relaxed|amended|revised)\b.{0,40}"
+        r"\b(?:requirement|ladder|rule \d+)\b", _I)),
     ("directive about flags", re.compile(
         r"\b(?:prompt_injection|team_attribution|unsupported_claim|\w+_proxy|velocity flag|benchmark flag)\b"
         r".{0,30}(?:\bn/a\b|\b(?:resolved|cleared|clean|waived|pre-?cleared)\b)"
@@ -97,7 +98,8 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
     ("authority over the assessment", re.compile(
         r"\b(?:automated|assessment|extraction)\s+(?:\w+\s+)?(?:is|are)\s+(?:advisory|informational)\b"
         r"|\b(?:assessment|automated|extraction|scoring)\s+tools?\s+(?:should|must|shall|are to|may not)\b"
-        rf"|\b(?:output|result|assessment|rating|level)s?\s+(?:below|under|other than|lower than)\s+{_LEVEL}\b"
+        r"|\b(?:output|result|assessment|rating|level)s?\s+"
+        rf"(?:below|under|other than|lower than)\s+{_LEVEL}\b"
         r"|\bexecutive override\b|\bi am instructing\b", _I)),
     ("roleplay", re.compile(
         r"\blet'?s play\b|\bpretend (?:you|to be)\b|\bimagine (?:you are|you're)\b|\bact as\b"

@@ -88,6 +88,11 @@ def is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, sdk_errors().connection)
 
 
+def is_timeout(exc: BaseException) -> bool:
+    """No answer within the client's request timeout."""
+    return isinstance(root_cause(exc), sdk_errors().timeout)
+
+
 def is_incomplete_output(exc: BaseException) -> bool:
     """instructor's error for an answer cut off at ``max_tokens``."""
     return isinstance(exc, sdk_errors().incomplete)
