@@ -20,17 +20,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import threading
 import urllib.request
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from packet_eval.extractors.grammar_bounds import bounded_answer_model
 from packet_eval.grounding import ground
 from packet_eval.ladder import load_ladder
 
@@ -41,6 +44,11 @@ MODEL = os.environ.get("PACKET_EVAL_LLAMA_MODEL", "smollm2")
 PACKET = "pkt-054"  # the shortest test-split packet, about 2,400 chars
 MAX_TOKENS = os.environ.get("PACKET_EVAL_MAX_TOKENS", "1500")
 BIN = Path(sys.executable).parent
+# The server's own log (tools/llama_server.sh writes it): where it says how much of each
+# prompt it reused from the previous one.
+SERVER_LOG = Path(os.environ.get("PACKET_EVAL_LLAMA_LOG") or Path(
+    os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "packet-eval" / "llama" /
+    "server.log")
 
 pytestmark = pytest.mark.skipif(
     not URL, reason="no real model server: set PACKET_EVAL_LLAMA_URL (tools/llama_server.sh "
@@ -50,8 +58,11 @@ pytestmark = pytest.mark.skipif(
 class Proxy:
     """Forwards to the real server, keeping each request body and each answer's usage."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str,
+                 rewrite: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
         self.upstream = upstream
+        self.rewrite = rewrite  # applied to each request body on its way to the server
+        self.paths: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.usages: list[dict[str, Any] | None] = []
         self.contents: list[str] = []  # each answer's message content
@@ -69,11 +80,17 @@ class Proxy:
                 self._forward(body)
 
             def _forward(self, body: bytes | None) -> None:
-                path = self.path.removeprefix("/v1")
-                req = urllib.request.Request(proxy.upstream + path, data=body, method=self.command,
-                                             headers={"content-type": "application/json"})
+                path = self.path
+                proxy.paths.append(f"{self.command} {path}")
                 if body is not None:
-                    proxy.requests.append(json.loads(body))
+                    sent = json.loads(body)
+                    if proxy.rewrite is not None:
+                        sent = proxy.rewrite(sent)
+                        body = json.dumps(sent).encode()
+                    proxy.requests.append(sent)
+                req = urllib.request.Request(proxy.upstream.removesuffix("/v1") + path, data=body,
+                                             method=self.command,
+                                             headers={"content-type": "application/json"})
                 try:
                     with urllib.request.urlopen(req, timeout=900) as r:  # noqa: S310 - loopback
                         status, data = r.status, r.read()
@@ -117,11 +134,12 @@ def preview(tmp_path_factory):
     return r, p, home, packet.read_text(encoding="utf-8")
 
 
-def run(args: list[str], home: Path, timeout: int = 1500) -> subprocess.CompletedProcess[str]:
+def run(args: list[str], home: Path, timeout: int = 1500,
+        **env_vars: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PACKET_EVAL_HOME": str(home),
            "PACKET_EVAL_TIMEOUT": os.environ.get("PACKET_EVAL_TIMEOUT", "900"),
            "PACKET_EVAL_MAX_TOKENS": MAX_TOKENS, "PACKET_EVAL_MAX_REASKS": "0",
-           "NO_COLOR": "1", "COLUMNS": "200"}
+           "NO_COLOR": "1", "COLUMNS": "200", **env_vars}
     return subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout,
                           cwd=ROOT, check=False)
 
@@ -161,16 +179,21 @@ def test_preview_grounds_every_quote_and_logs_each_call(preview):
     assert sorted(c["output_tokens"] for c in rows) == sorted(
         x["completion_tokens"] for x in answered)
     assert all(c["input_tokens"] > 0 for c in rows)
-    # A junk quote is dropped and counted, never shown: with no re-asks the one answer the
-    # server sent is final, so each of its quotes that does not ground is dropped.
-    assert len(proxy.contents) == 1 and u["validation_retries"] == 0
+    junk_dropped_and_counted(proxy, shown, text, u)
+
+
+def junk_dropped_and_counted(proxy: Proxy, shown: list[dict[str, Any]], text: str,
+                             usage: dict[str, Any]) -> None:
+    """A junk quote is dropped and counted, never shown: with no re-asks the one answer the
+    server sent is final, so each of its quotes that does not ground is dropped."""
+    assert len(proxy.contents) == 1 and usage["validation_retries"] == 0
     final = json.loads(proxy.contents[-1], strict=False)  # raw newlines in strings: see bounds
     quotes = [e["quote"] for d in final["dimensions"] for e in d["evidence"]] + [
         f["quote"] for f in final["flags"]]
     junk = [q for q in quotes if not ground(q, text, 0)]
     shown_quotes = {e["quote"] for e in shown}
     assert not shown_quotes & set(junk)
-    assert u["dropped_ungrounded"] == len(junk)
+    assert usage["dropped_ungrounded"] == len(junk)
 
 
 def test_the_schema_that_reaches_the_server(preview):
@@ -209,10 +232,8 @@ def test_prompt_over_the_context_is_one_clear_line(tmp_path):
     assert "context window is" in r.stderr and "tokens" in r.stderr
 
 
-def test_harness_scores_the_real_model_and_the_gate_reads_it(tmp_path, preview):
-    r0, _, home, _ = preview
-    if r0.returncode != 0:
-        pytest.fail(f"the preview found no valid answer, so there is none to score: {r0.stderr}")
+def one_packet_dataset(tmp_path: Path) -> Path:
+    """A golden-layout directory holding only PACKET and its labels."""
     ds = tmp_path / "ds"
     (ds / "packets").mkdir(parents=True)
     shutil.copy(GOLDEN / "packets" / f"{PACKET}.md", ds / "packets")
@@ -220,6 +241,14 @@ def test_harness_scores_the_real_model_and_the_gate_reads_it(tmp_path, preview):
               if json.loads(ln)["packet_id"] == PACKET]
     (ds / "labels.jsonl").write_text("\n".join(labels) + "\n", encoding="utf-8")
     (ds / "splits.json").write_text(json.dumps({"dev": [], "test": [PACKET]}), encoding="utf-8")
+    return ds
+
+
+def test_harness_scores_the_real_model_and_the_gate_reads_it(tmp_path, preview):
+    r0, _, home, _ = preview
+    if r0.returncode != 0:
+        pytest.fail(f"the preview found no valid answer, so there is none to score: {r0.stderr}")
+    ds = one_packet_dataset(tmp_path)
     logs = tmp_path / "logs"
     p = Proxy(URL)
     try:
@@ -245,3 +274,125 @@ def test_harness_scores_the_real_model_and_the_gate_reads_it(tmp_path, preview):
     g = run([str(BIN / "packet-eval"), "eval", "gate", str(log_file)], tmp_path)
     assert "Traceback" not in g.stderr
     assert "level/" in g.stdout  # the gate read the log's metrics (floors may not be met)
+
+
+def short_packet(tmp_path: Path) -> Path:
+    p = tmp_path / "short.md"
+    p.write_text("# Promotion packet\n\nI wrote the onboarding guide for the data platform team "
+                 "and ran its first two sessions.\n", encoding="utf-8")
+    return p
+
+
+def preview_args(packet: Path, base_url: str) -> list[str]:
+    return [str(BIN / "packet-eval"), "preview", str(packet), "--model", MODEL,
+            "--base-url", base_url, "--mode", "json", "--no-cache"]
+
+
+def test_harness_scores_samples_through_inspects_bridge(tmp_path, preview):
+    """inspect's own llama-cpp-python provider and agent bridge: one live call, scored."""
+    ds = one_packet_dataset(tmp_path)
+    logs = tmp_path / "logs"
+    p = Proxy(URL)
+    try:
+        r = run([str(BIN / "inspect"), "eval", "packet_eval/packet_extraction",
+                 "-T", "extractor=llm", "-T", f"dataset={ds}", "-T", "mode=json",
+                 "-T", "cache=false", "--model", f"llama-cpp-python/{MODEL}",
+                 "--model-base-url", p.url, "--timeout", "900", "--log-dir", str(logs),
+                 "--display", "plain", "--no-log-realtime", "--log-format", "json"], tmp_path)
+    finally:
+        p.close()
+    assert r.returncode == 0, r.stderr[-2000:]
+    # One call, carrying the bounded grammar in the server's own form and the output cap.
+    [body] = p.requests
+    assert body["response_format"] == {
+        "type": "json_object", "schema": bounded_answer_model(load_ladder()).model_json_schema()}
+    assert body["max_tokens"] == int(MAX_TOKENS)
+    log = json.loads(sorted(logs.glob("*.json"))[-1].read_text(encoding="utf-8"))
+    assert log["status"] == "success", log.get("error")
+    assert log["results"]["completed_samples"] == log["results"]["total_samples"] == 1
+    [sample] = log["samples"]
+    assert next(iter(sample["scores"].values()))["answer"] in load_ladder().scale
+    a = sample["metadata"]["assessment"]
+    shown = [e for d in a["dimensions"].values() for e in d["evidence"]]
+    text = sample["input"]
+    assert all(text[e["start"]:e["end"]] == e["quote"] and e["level"] != "none" for e in shown)
+    junk_dropped_and_counted(p, shown, text, a["usage"])
+
+
+def test_a_batch_keeps_to_the_servers_one_slot(tmp_path, preview):
+    _, _, home, _ = preview
+    cycle = tmp_path / "cycle"
+    cycle.mkdir()
+    shutil.copy(GOLDEN / "packets" / f"{PACKET}.md", cycle)
+    p = Proxy(URL)
+    try:  # the preview's answer, from the response cache: only the slot probe is live
+        r = run([str(BIN / "packet-eval"), "assess", str(cycle), "--out", str(tmp_path / "run"),
+                 "--model", MODEL, "--base-url", p.url, "--mode", "json", "--concurrency", "2",
+                 "--no-progress"], home)
+    finally:
+        p.close()
+    assert "Traceback" not in r.stderr
+    assert "runs 1 request(s) at a time: --concurrency lowered from 2 to 1" in r.stdout + r.stderr
+    assert "GET /openapi.json" in p.paths  # llama-cpp-python's server, known to hold one lock
+
+
+def test_the_ladder_prefix_is_reused_across_packets(tmp_path, preview):
+    _, first, _, _ = preview
+    if not SERVER_LOG.is_file():
+        pytest.skip(f"no server log at {SERVER_LOG}: set PACKET_EVAL_LLAMA_LOG")
+    assert first.requests, "no request reached the server"
+    static = first.requests[0]["messages"][0]["content"]
+    # The static part's length as the server counts it (its own chat template).
+    probe = urllib.request.Request(
+        URL + "/chat/completions", headers={"content-type": "application/json"},
+        data=json.dumps({"model": MODEL, "max_tokens": 1, "temperature": 0,
+                         "messages": [{"role": "system", "content": static}]}).encode())
+    with urllib.request.urlopen(probe, timeout=900) as resp:  # noqa: S310 - loopback
+        static_tokens = json.loads(resp.read())["usage"]["prompt_tokens"]
+    before = SERVER_LOG.stat().st_size
+    p = Proxy(URL)
+    try:  # a different packet; one output token is enough for the server to reuse the prefix
+        r = run(preview_args(short_packet(tmp_path), p.url), tmp_path,
+                PACKET_EVAL_MAX_TOKENS="1")
+    finally:
+        p.close()
+    one_line_failure(r)  # cut off at one token
+    [body] = p.requests
+    system, user = body["messages"][0]["content"], body["messages"][1]["content"]
+    assert system == static  # byte-identical for every packet
+    nonce = re.search(r"<packet-([0-9a-z]+)", user)
+    assert nonce and nonce.group(1) not in static  # the packet's marker is after the prefix
+    logged = SERVER_LOG.read_bytes()[before:].decode("utf-8", "replace")
+    hits = [int(n) for n in re.findall(r"(\d+) prefix-match hit", logged)]
+    assert hits, logged[-2000:]
+    # All of it reused but the template's few tokens where the user turn begins.
+    assert max(hits) >= static_tokens - 8 > 2000
+
+
+def test_a_request_the_server_always_refuses_fails_fast(tmp_path):
+    def standard_form(body: dict[str, Any]) -> dict[str, Any]:
+        # The standard response format, which llama-cpp-python 0.3.36 answers with HTTP 500.
+        rf = body.get("response_format")
+        if rf and rf.get("type") == "json_object":
+            body["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": "ExtractionAnswer", "schema": rf["schema"]}}
+        return body
+
+    p = Proxy(URL, rewrite=standard_form)
+    try:
+        r = run(preview_args(short_packet(tmp_path), p.url), tmp_path)
+    finally:
+        p.close()
+    assert r.returncode != 0
+    one_line_failure(r)
+    assert "HTTP 500" in r.stderr and "--mode tools" in r.stderr
+    assert len(p.requests) == 2  # the same 500 twice, then no more retries
+
+
+def test_a_timeout_is_one_clear_line_naming_it(tmp_path):
+    # Last in the module: the server keeps working on the requests the client gave up on.
+    r = run(preview_args(short_packet(tmp_path), URL), tmp_path, PACKET_EVAL_TIMEOUT="0.5",
+            PACKET_EVAL_MAX_TOKENS="200")
+    assert r.returncode != 0
+    one_line_failure(r)
+    assert "within the 0.5 s timeout" in r.stderr and "PACKET_EVAL_TIMEOUT" in r.stderr
