@@ -5,8 +5,9 @@
 Runs ``packet_eval/packet_extraction -T extractor=llm`` on the first N golden test packets
 and writes ``benchmarks/results/real_llm_<model>.json``. By default the extractor calls the
 server itself (``-T base_url``, ``--mode json``: llama-cpp-python's bounded grammar);
-``--bridge`` goes through inspect's llama-cpp-python provider instead (Chat Completions, so
-any OpenAI-compatible server: llama.cpp, vLLM), which carries no grammar bounds. Set
+``--bridge`` goes through inspect's llama-cpp-python provider and agent bridge instead (Chat
+Completions, so any OpenAI-compatible server: llama.cpp, vLLM; with ``--mode json`` the bridge
+filter sends llama-cpp-python the same bounded grammar). Set
 ``PACKET_EVAL_MAX_TOKENS`` / ``PACKET_EVAL_MAX_REASKS`` to bound a CPU server's calls; the
 values used are recorded. Figures are
 what the model did on this machine; nothing is scripted. Agreement is exact level agreement

@@ -27,9 +27,8 @@ inspect's own provider, which speaks Chat Completions (``openai/NAME`` would go 
 
 The bridge turns the client's schema into inspect's own, which keeps no maxLength or
 maxItems, and inspect then sends the standard ``json_schema`` form, which this server
-refuses. So with ``-T mode=json`` and a ``llama-cpp-python/`` model the task's generate
-config carries the bounded grammar in llama-cpp-python's own form (``extra_body``
-overrides the top-level ``response_format``): see ``bridge_config``.
+refuses. So with ``-T mode=json`` and a ``llama-cpp-python/`` model a bridge filter sends
+the bounded grammar in llama-cpp-python's own form instead: see ``grammar_filter``.
 ``-T base_url=URL -T server_model=NAME`` (with ``--model none``) sends the extractor
 straight to a server instead, the same path as ``packet-eval preview --base-url``.
 """
@@ -41,7 +40,7 @@ from typing import Any
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import GenerateConfig
+from inspect_ai.model import GenerateConfig, GenerateFilter, GenerateInput, Model
 from inspect_ai.scorer import Score, Target, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
@@ -107,10 +106,33 @@ async def extract_packet(extractor: str, packet: Packet, ladder: Ladder, *,
     # forward_generation_config: the extractor's max_tokens and temperature reach the model
     # (by default the bridge drops them, and a local server's default output limit cuts
     # the answer off).
-    async with agent_bridge(forward_generation_config=True):
+    async with agent_bridge(forward_generation_config=True, filter=grammar_filter(ladder)):
         client = AsyncOpenAI(api_key="inspect-bridge", max_retries=0)
         return await assess_async(packet, model="inspect", client=client, ladder=ladder,
                                   target_level=target_level, use_cache=cache, mode=mode)
+
+
+def grammar_filter(ladder: Ladder) -> GenerateFilter:
+    """A bridge filter that sends llama-cpp-python the bounded grammar in its own form.
+
+    The bridge turns the client's schema into inspect's, which keeps no maxLength or
+    maxItems, and inspect sends it as the standard ``json_schema`` form, which that server
+    answers with HTTP 500. For a ``llama-cpp-python/`` model asked for JSON (``-T mode=json``)
+    the schema goes as ``extra_body``, which the openai SDK lays over the request's own
+    ``response_format``. Every other model, and tools mode, is left as inspect builds it.
+    """
+    schema = bounded_answer_model(ladder).model_json_schema()
+
+    async def bounded(model: Model, messages: list[Any], tools: list[Any], tool_choice: Any,
+                      config: GenerateConfig) -> GenerateInput | None:
+        if config.response_schema is None or not str(model).startswith("llama-cpp-python/"):
+            return None
+        extra = {**(config.extra_body or {}),
+                 "response_format": {"type": "json_object", "schema": schema}}
+        return GenerateInput(messages, tools, tool_choice,
+                             config.model_copy(update={"extra_body": extra}))
+
+    return bounded
 
 
 async def run_extractor(extractor: str, state_md: dict[str, Any], ladder: Ladder,
@@ -178,29 +200,6 @@ def _gold_positions(gold: dict[str, Any], pred: dict[str, Any], n_chars: int) ->
     return out
 
 
-def bridge_config(extractor: str, mode: str | None, ladder: Ladder) -> GenerateConfig:
-    """The generate config that lets the bridged LLM extractor reach llama-cpp-python.
-
-    Only for ``-T mode=json`` with a ``llama-cpp-python/`` model (the active model is set
-    before tasks are created): the bounded grammar in the form that server takes, as
-    ``extra_body``, which the openai SDK lays over the request's own ``response_format``.
-    Every other provider gets the request inspect builds, unchanged.
-    """
-    if extractor != "llm" or mode != "json":
-        return GenerateConfig()
-    from inspect_ai.model import get_model
-
-    try:
-        model = str(get_model())
-    except ValueError:  # no active model: the task was built outside ``inspect eval``
-        return GenerateConfig()
-    if not model.startswith("llama-cpp-python/"):
-        return GenerateConfig()
-    schema = bounded_answer_model(ladder).model_json_schema()
-    return GenerateConfig(extra_body={"response_format": {"type": "json_object",
-                                                          "schema": schema}})
-
-
 @task(name="packet_extraction")
 def packet_extraction_task(dataset: str = DEFAULT_DATASET, split: str = "test",
                            extractor: str = "baseline", ladder: str | None = None,
@@ -242,6 +241,5 @@ def packet_extraction_task(dataset: str = DEFAULT_DATASET, split: str = "test",
         dataset=MemoryDataset(samples, name=f"{Path(dataset).name}-{split}"),
         solver=extract(extractor, ladder, constant_level, cache, mode, server),
         scorer=scorer_obj, metrics=metrics,
-        config=bridge_config(extractor, mode, lad) if server is None else GenerateConfig(),
         metadata={"extractor": extractor, "split": split, "dataset": str(dataset),
                   "ladder": lad.ref(), "constant_level": constant_level})
