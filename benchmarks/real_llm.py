@@ -3,7 +3,8 @@
     uv run python benchmarks/real_llm.py --base-url http://127.0.0.1:8765/v1 --model smollm2 -n 5
 
 Runs ``packet_eval/packet_extraction -T extractor=llm`` on the first N golden test packets
-and writes ``benchmarks/results/real_llm_<model>.json``. By default the extractor calls the
+and writes ``benchmarks/results/real_llm_<model>.json`` (``..._bridge.json`` with ``--bridge``).
+By default the extractor calls the
 server itself (``-T base_url``, ``--mode json``: llama-cpp-python's bounded grammar);
 ``--bridge`` goes through inspect's llama-cpp-python provider and agent bridge instead (Chat
 Completions, so any OpenAI-compatible server: llama.cpp, vLLM; with ``--mode json`` the bridge
@@ -143,7 +144,8 @@ def main() -> None:
               "packets_chosen": "shortest" if args.shortest else "first", "packet_ids": ids,
               **load, **summary}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"real_llm_{args.model.replace('/', '_')}.json"
+    path = "_bridge" if args.bridge else ""
+    out = RESULTS / f"real_llm_{args.model.replace('/', '_')}{path}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     keys = ("packets", "scored", "failed", "exact_agreement", "exact_agreement_ci95",
             "evidence_shown", "grounding_rate", "dropped_ungrounded", "validation_retries",

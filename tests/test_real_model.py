@@ -63,6 +63,8 @@ class Proxy:
         self.upstream = upstream
         self.rewrite = rewrite  # applied to each request body on its way to the server
         self.paths: list[str] = []
+        self.in_flight = self.most_in_flight = 0  # model calls at once
+        lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
         self.usages: list[dict[str, Any] | None] = []
         self.contents: list[str] = []  # each answer's message content
@@ -91,11 +93,17 @@ class Proxy:
                 req = urllib.request.Request(proxy.upstream.removesuffix("/v1") + path, data=body,
                                              method=self.command,
                                              headers={"content-type": "application/json"})
+                with lock:
+                    proxy.in_flight += body is not None
+                    proxy.most_in_flight = max(proxy.most_in_flight, proxy.in_flight)
                 try:
                     with urllib.request.urlopen(req, timeout=900) as r:  # noqa: S310 - loopback
                         status, data = r.status, r.read()
                 except urllib.error.HTTPError as e:
                     status, data = e.code, e.read()
+                finally:
+                    with lock:
+                        proxy.in_flight -= body is not None
                 if body is not None:
                     try:
                         answer = json.loads(data)
@@ -319,21 +327,27 @@ def test_harness_scores_samples_through_inspects_bridge(tmp_path, preview):
     junk_dropped_and_counted(p, shown, text, a["usage"])
 
 
-def test_a_batch_keeps_to_the_servers_one_slot(tmp_path, preview):
-    _, _, home, _ = preview
+def test_a_batch_keeps_to_the_servers_one_slot_and_counts_its_calls(tmp_path):
     cycle = tmp_path / "cycle"
     cycle.mkdir()
-    shutil.copy(GOLDEN / "packets" / f"{PACKET}.md", cycle)
+    for i in range(3):  # three packets, each cut off at one output token: each fails
+        (cycle / f"p{i}.md").write_text(short_packet(tmp_path).read_text().replace(
+            "two", ["two", "three", "four"][i]), encoding="utf-8")
     p = Proxy(URL)
-    try:  # the preview's answer, from the response cache: only the slot probe is live
+    try:
         r = run([str(BIN / "packet-eval"), "assess", str(cycle), "--out", str(tmp_path / "run"),
                  "--model", MODEL, "--base-url", p.url, "--mode", "json", "--concurrency", "2",
-                 "--no-progress"], home)
+                 "--no-cache", "--no-progress"], tmp_path, PACKET_EVAL_MAX_TOKENS="1")
     finally:
         p.close()
     assert "Traceback" not in r.stderr
     assert "runs 1 request(s) at a time: --concurrency lowered from 2 to 1" in r.stdout + r.stderr
     assert "GET /openapi.json" in p.paths  # llama-cpp-python's server, known to hold one lock
+    assert p.most_in_flight == 1  # never more than its one slot
+    summary = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    assert len(summary["failed"]) == 3
+    # The summary counts the failed packets' calls as the call log does (it once said 0).
+    assert summary["calls"] == len(calls(tmp_path)) == len(p.requests) == 3
 
 
 def test_the_ladder_prefix_is_reused_across_packets(tmp_path, preview):
