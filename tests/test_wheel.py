@@ -37,15 +37,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dist = work / "dist"
     _run([UV, "build", "--wheel", "--offline", "--out-dir", str(dist)], ROOT)
     [wheel] = dist.glob("packet_eval-*.whl")
-    requirements = work / "requirements.txt"
-    requirements.write_text(_run([UV, "export", "--frozen", "--no-dev", "--no-emit-project",
-                                  "--no-hashes", "--offline"], ROOT))
     venv = work / "venv"
-    _run([UV, "venv", "--offline", "--python", sys.executable, str(venv)], work)
+    # The locked dependencies (the lock already applies pyproject's override) into a venv
+    # outside the repository, without the project. `uv sync` reads the lock's own URLs, which
+    # the CI sync cached; `uv pip install -r` of an export would need the index's pages too,
+    # which a fresh machine's cache does not hold offline.
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)}
+    env.pop("VIRTUAL_ENV", None)
+    _run([UV, "sync", "--frozen", "--no-dev", "--no-install-project", "--offline",
+          "--python", sys.executable], ROOT, env)
     python = venv / "bin" / "python"
-    # The lock already applies pyproject's dependency override, so install it as is.
-    _run([UV, "pip", "install", "--offline", "--python", str(python), "--no-deps",
-          "-r", str(requirements), str(wheel)], work)
+    _run([UV, "pip", "install", "--offline", "--python", str(python), "--no-deps", str(wheel)],
+         work)
     return venv / "bin"
 
 
