@@ -253,6 +253,13 @@ def test_the_bridged_harness_sends_llama_cpp_its_own_bounded_form(tmp_path, srv,
     assert log.status == "success", log.error
     assert log.results.completed_samples == 1
     [req] = srv.model_requests
+    # A server on this machine gets the packet as written, as with --base-url: not redacted.
+    from packet_eval.packet import load_packet
+    from packet_eval.redact import Redactor
+
+    text = load_packet(next((root / "packets").iterdir())).text
+    masked = [text[a:b] for a, b, _ in Redactor.for_text(text).masked_spans(text)]
+    assert masked and all(m in req.json["messages"][-1]["content"] for m in masked)
     fmt = req.json["response_format"]
     if own_form:
         assert fmt == {"type": "json_object",

@@ -109,7 +109,21 @@ async def extract_packet(extractor: str, packet: Packet, ladder: Ladder, *,
     async with agent_bridge(forward_generation_config=True, filter=grammar_filter(ladder)):
         client = AsyncOpenAI(api_key="inspect-bridge", max_retries=0)
         return await assess_async(packet, model="inspect", client=client, ladder=ladder,
-                                  target_level=target_level, use_cache=cache, mode=mode)
+                                  target_level=target_level, use_cache=cache, mode=mode,
+                                  redact=False if bridged_model_is_local() else None)
+
+
+def bridged_model_is_local() -> bool:
+    """Whether the model behind the bridge runs on this machine (its base URL is loopback).
+
+    The extractor sees only the bridge, so by default it redacts; a local server gets the
+    packet as written, the same default as ``--base-url`` outside the harness.
+    """
+    from inspect_ai.model import get_model
+
+    from packet_eval.extractors.request import is_local_url
+
+    return is_local_url(get_model().api.base_url)
 
 
 def grammar_filter(ladder: Ladder) -> GenerateFilter:

@@ -147,14 +147,18 @@ def request_hash(spec: ModelSpec, ladder: Ladder, packet: Packet, opts: LLMOptio
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
+def is_local_url(url: str | None) -> bool:
+    """Whether ``url`` names this machine: a loopback IP or ``localhost``."""
+    host = urlparse(url).hostname if url else None
+    # Loopback IPs and "localhost" only: "127.example.com" is a DNS name that can resolve anywhere.
+    return bool(host and is_loopback(host))
+
+
 def should_redact(spec: ModelSpec, base_url: str | None, requested: bool | None) -> bool:
     """Redact unless told otherwise, or unless the endpoint is on this machine."""
     if requested is not None:
         return requested
-    url = endpoint(spec, base_url)
-    host = urlparse(url).hostname if url else None
-    # Loopback IPs and "localhost" only: "127.example.com" is a DNS name that can resolve anywhere.
-    return not (host and is_loopback(host))
+    return not is_local_url(endpoint(spec, base_url))
 
 
 def system_prompt(ladder: Ladder) -> str:
